@@ -1,0 +1,1 @@
+"""Alert channels (one module each) behind one small interface, and the outbox."""

@@ -1,0 +1,305 @@
+"""The `newsmon` command line: thin commands over the library; the one place that turns
+exceptions into user-facing errors and sets up logging."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from crawler import queries, storage
+from crawler.config import Config, ConfigError, load_config
+from crawler.matching import QueryError
+from crawler.text import terminal_safe
+
+CONTEXT = {"help_option_names": ["-h", "--help"]}
+
+
+class UserError(click.ClickException):
+    """An error the user can fix; printed as one line, exit status 2."""
+
+    exit_code = 2
+
+
+def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn known exceptions into one-line errors instead of tracebacks."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (ConfigError, QueryError) as exc:
+            raise UserError(str(exc)) from None
+
+    return wrapper
+
+
+@click.group(context_settings=CONTEXT)
+@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False),
+              help="Config file (default: $NEWSMON_CONFIG, else config/newsmon.yaml).")
+@click.option("--log-level", default="WARNING", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+              help="Log level for messages on stderr.")
+@click.version_option(package_name="newsmon")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, log_level: str) -> None:
+    """newsmon: watch news sites for topics; store stories in SQLite; alert by email and Slack.
+
+    \b
+    Example:
+        newsmon crawl caliber
+        newsmon -c config/newsmon.yaml articles --watch takaichi
+    """
+    ctx.obj = {"config_path": config_path, "log_level": log_level.upper()}
+    logging.basicConfig(
+        level=log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def get_config(ctx: click.Context) -> Config:
+    obj = ctx.find_root().obj
+    if "config" not in obj:
+        obj["config"] = load_config(obj["config_path"])
+    return obj["config"]
+
+
+def open_db(ctx: click.Context) -> Any:
+    return storage.connect(get_config(ctx).database)
+
+
+@cli.command()
+@click.argument("sites", nargs=-1)
+@click.option("--no-deliver", is_flag=True, help="Queue alerts but do not deliver them now.")
+@click.pass_context
+@friendly
+def crawl(ctx: click.Context, sites: tuple[str, ...], no_deliver: bool) -> None:
+    """Crawl the named sites once (all if none), then deliver alerts.
+
+    Prints a summary per site; exits 1 if any site failed (the others still complete).
+
+    \b
+    Example:
+        newsmon crawl
+        newsmon crawl caliber eqmint
+    """
+    from crawler.crawl import crawl_sites
+
+    config = get_config(ctx)
+    chosen = [config.site(n) for n in sites] if sites else [s for s in config.sites if s.enabled]
+    if not chosen:
+        raise UserError("no sites to crawl: add some under 'sites:' in the config")
+    level = ctx.find_root().obj["log_level"]
+    results = crawl_sites(config, chosen, {"LOG_LEVEL": level})
+    for r in results:
+        c = r.counts
+        line = (
+            f"{r.site}: {r.status}  pages {c.get('pages', 0)}  new {c.get('articles_new', 0)}  "
+            f"changed {c.get('articles_changed', 0)}  unchanged {c.get('articles_unchanged', 0)}  "
+            f"duplicates {c.get('duplicates', 0)}  matches {c.get('matches', 0)}  "
+            f"errors {c.get('errors', 0)}"
+        )
+        click.echo(line)
+        if r.error:
+            click.echo(f"  {r.site}: {terminal_safe(r.error.splitlines()[0])}", err=r.failed)
+    if not no_deliver:
+        _deliver(ctx)
+    if any(r.failed for r in results):
+        ctx.exit(1)
+
+
+def _deliver(ctx: click.Context) -> None:
+    try:
+        from crawler.alerts.delivery import deliver_pending
+    except ImportError:  # alert delivery not built into this checkout
+        return
+    db = open_db(ctx)
+    try:
+        report = deliver_pending(db, get_config(ctx))
+    finally:
+        db.close()
+    if report:
+        click.echo(str(report))
+
+
+@cli.command()
+@click.option("--site", help="Only stories of this site.")
+@click.option("--watch", help="Only stories matching this watch.")
+@click.option("--since", help="Only stories published (or first seen) since this ISO date.")
+@click.option("--all", "all_", is_flag=True, help="Every stored story, matched or not.")
+@click.option("--limit", type=int, default=None, help="At most this many stories.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array of story objects.")
+@click.pass_context
+@friendly
+def articles(ctx: click.Context, site: str | None, watch: str | None, since: str | None,
+             all_: bool, limit: int | None, as_json: bool) -> None:
+    """Matched stories, newest first; near-duplicates are listed under their original.
+
+    \b
+    Example:
+        newsmon articles --watch rare-earths --since 2025-11-01
+        newsmon articles --all --json
+    """
+    db = open_db(ctx)
+    try:
+        rows = queries.stories(db, site=site, watch=watch, since=_since(since),
+                               matched_only=not all_, limit=limit)
+    finally:
+        db.close()
+    _print_stories(rows, as_json)
+
+
+def _since(value: str | None) -> str | None:
+    if value:
+        try:
+            queries.parse_when(value)
+        except ValueError:
+            raise UserError(f"--since: not an ISO 8601 date or time: {value!r}") from None
+    return value
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--limit", type=int, default=None, help="At most this many stories.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array of story objects.")
+@click.pass_context
+@friendly
+def search(ctx: click.Context, query: str, limit: int | None, as_json: bool) -> None:
+    """Full-text search over every stored story (SQLite FTS5 syntax).
+
+    \b
+    Example:
+        newsmon search '"rare earths" NOT lithium'
+    """
+    db = open_db(ctx)
+    try:
+        rows = queries.search(db, query, limit)
+    finally:
+        db.close()
+    _print_stories(rows, as_json)
+
+
+def _story_object(row: dict[str, Any]) -> dict[str, Any]:
+    keys = ("url", "site", "title", "author", "published", "language", "text", "watches",
+            "version", "duplicate_of", "first_seen")
+    return {k: row.get(k) for k in keys}
+
+
+def _print_stories(rows: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps([_story_object(r) for r in rows], ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("no stories")
+        return
+    originals = {r["url"] for r in rows}
+    for row in rows:
+        if row["duplicate_of"] in originals:
+            continue  # printed under its original
+        _print_story(row)
+        for dup in rows:
+            if dup["duplicate_of"] == row["url"]:
+                click.echo(f"    duplicate: {terminal_safe(dup['site'])}  {terminal_safe(dup['url'])}")
+
+
+def _print_story(row: dict[str, Any]) -> None:
+    when = (row["published"] or row["first_seen"] or "")[:16].replace("T", " ")
+    watches = ",".join(row["watches"]) or "-"
+    version = f"  v{row['version']}" if row["version"] > 1 else ""
+    click.echo(f"{when}  {terminal_safe(row['site'])}  [{watches}]{version}  "
+               f"{terminal_safe(row['title'], 120)}")
+    click.echo(f"    {terminal_safe(row['url'])}")
+    if row.get("snippet"):
+        click.echo(f"    {terminal_safe(row['snippet'], 300)}")
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--site", help="Apply this site's extraction rules (a site name or spider name).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array, one object per input.")
+@click.pass_context
+@friendly
+def extract(ctx: click.Context, sources: tuple[str, ...], site: str | None, as_json: bool) -> None:
+    """Extract stories from saved pages or URLs, as newsmon would store them.
+
+    \b
+    Example:
+        newsmon extract page.html --site caliber
+        newsmon extract https://eqmint.com/some-story/ --json
+    """
+    from crawler.extract_cmd import extract_sources
+
+    results = extract_sources(sources, _rules_for(ctx, site))
+    if as_json:
+        click.echo(json.dumps(results, ensure_ascii=False, indent=2))
+        return
+    for r in results:
+        click.echo(f"# {terminal_safe(r['title'] or '(no title)')}")
+        click.echo(f"url: {terminal_safe(r['url'] or '')}  author: {terminal_safe(r['author'] or '-')}  "
+                   f"published: {r['published'] or '-'}  language: {r['language'] or '-'}")
+        click.echo("")
+        click.echo(terminal_safe(r["text"], keep_newlines=True))
+        click.echo("")
+
+
+def _rules_for(ctx: click.Context, site: str | None) -> Any:
+    if site is None:
+        return None
+    from spiders import spider_classes
+
+    spider = site
+    if site not in spider_classes():
+        spider = get_config(ctx).site(site).spider
+    return spider_classes()[spider].rules
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON array, one object per site.")
+@click.pass_context
+@friendly
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Each site: last run, result, counts, next run and health.
+
+    \b
+    Example:
+        newsmon status --json
+    """
+    db = open_db(ctx)
+    try:
+        rows = queries.site_status(db, get_config(ctx))
+    finally:
+        db.close()
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for r in rows:
+        click.echo(
+            f"{r['site']}: {r['health']}  last run {r['last_run'] or 'never'} "
+            f"({r['last_status'] or '-'})  next {r['next_run'] or '-'}  "
+            f"new {r['articles_new']}  changed {r['articles_changed']}  errors {r['errors']}"
+        )
+        if r["last_error"]:
+            click.echo(f"  {terminal_safe(r['last_error'].splitlines()[0], 200)}")
+
+
+@cli.command()
+@click.pass_context
+@friendly
+def check(ctx: click.Context) -> None:
+    """Validate the configuration and every watch query, without running anything.
+
+    \b
+    Example:
+        newsmon -c my.yaml check
+    """
+    config = get_config(ctx)
+    where = config.path or Path("?")
+    click.echo(f"{where}: OK ({len(config.sites)} sites, {len(config.watches)} watches, "
+               f"channels: {', '.join(config.alerts.channels) or 'none'})")

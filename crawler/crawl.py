@@ -1,0 +1,106 @@
+"""One-off crawls: run the sites' spiders in one Scrapy process and report each site's run.
+
+Every site is crawled even if another fails; each outcome is read back from the ``runs``
+table, which is the record of truth (the daemon and `newsmon status` read the same rows).
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from scrapy.crawler import Crawler, CrawlerProcess
+from scrapy.settings import Settings
+from twisted.python.failure import Failure
+
+from crawler import storage
+from crawler.config import Config, Site
+from spiders import spider_classes
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """How one site's crawl ended, as recorded in ``runs``."""
+
+    site: str
+    status: str
+    error: str | None
+    counts: dict[str, int]
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "error"
+
+
+def scrapy_settings(config: Config, overrides: dict[str, Any] | None = None) -> Settings:
+    """newsmon's Scrapy settings for this configuration."""
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    settings.set("USER_AGENT", config.user_agent, priority="project")
+    for key, value in (overrides or {}).items():
+        settings.set(key, value, priority="cmdline")
+    return settings
+
+
+def crawl_sites(
+    config: Config, sites: Sequence[Site], overrides: dict[str, Any] | None = None
+) -> list[RunResult]:
+    """Crawl ``sites`` concurrently in this process (once: Twisted's reactor cannot restart)."""
+    settings = scrapy_settings(config, overrides)
+    process = CrawlerProcess(settings, install_root_handler=overrides is None or
+                             "LOG_ENABLED" not in overrides)
+    started: dict[str, int] = {}
+    db = storage.connect(config.database)
+    try:
+        for site in sites:
+            started[site.name] = _last_run_id(db, site.name)
+            crawler = _crawler(process, site, settings)
+            deferred = process.crawl(crawler, site=site, config=config)
+            deferred.addErrback(_record_crash, config, site)
+        process.start()
+        return [_result(db, site.name, started[site.name]) for site in sites]
+    finally:
+        db.close()
+
+
+def _crawler(process: CrawlerProcess, site: Site, settings: Settings) -> Crawler:
+    per_site = settings.copy()
+    per_site.set("CLOSESPIDER_TIMEOUT", site.time_limit_seconds, priority="cmdline")
+    return Crawler(spider_classes()[site.spider], per_site)
+
+
+def _record_crash(failure: Failure, config: Config, site: Site) -> None:
+    """A spider that could not start or crashed still leaves a run row saying why."""
+    logger.error("crawl of %s crashed: %s", site.name, failure.getErrorMessage())
+    detail = "".join(traceback.format_exception(failure.type, failure.value, failure.tb))
+    db = storage.connect(config.database)
+    try:
+        storage.close_interrupted_runs(db, site.name)
+        run_id = storage.start_run(db, site.name)
+        storage.finish_run(db, run_id, "error", error=f"crawl crashed: {failure.getErrorMessage()}\n{detail}")
+    finally:
+        db.close()
+
+
+def _last_run_id(db: Any, site: str) -> int:
+    row = db.execute("SELECT max(id) FROM runs WHERE site = ?", (site,)).fetchone()
+    return int(row[0] or 0)
+
+
+def _result(db: Any, site: str, after_id: int) -> RunResult:
+    row = db.execute(
+        "SELECT * FROM runs WHERE site = ? AND id > ? ORDER BY id DESC LIMIT 1", (site, after_id)
+    ).fetchone()
+    if row is None:
+        return RunResult(site, "error", "the crawl did not start (see the log)", {})
+    cols = [d[0] for d in db.execute("SELECT * FROM runs LIMIT 0").description]
+    run = dict(zip(cols, row, strict=True))
+    if run["status"] == "running":
+        run["status"], run["error"] = "error", "the crawl stopped before recording its end"
+    counts = {k: run[k] for k in storage.RUN_COUNTERS}
+    return RunResult(site, run["status"], run["error"], counts)

@@ -1,0 +1,143 @@
+"""Reading the record: stories, matches, search and per-site status, as plain dicts."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlite_utils
+
+from crawler.config import Config
+from crawler.matching import validate_query
+
+STORY_COLUMNS = (
+    "a.id, a.url, a.site, a.title, a.author, a.published, a.language, a.text, a.version, "
+    "d.url AS duplicate_of, a.first_seen, a.last_seen"
+)
+
+
+def stories(
+    db: sqlite_utils.Database,
+    *,
+    site: str | None = None,
+    watch: str | None = None,
+    since: str | None = None,
+    matched_only: bool = True,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """Stories newest first (by publication, else first seen), each with its watches."""
+    where, params = [], []
+    if site:
+        where.append("a.site = ?")
+        params.append(site)
+    if watch:
+        where.append("EXISTS (SELECT 1 FROM matches m WHERE m.article_id = a.id AND m.watch = ?)")
+        params.append(watch)
+    elif matched_only:
+        where.append("EXISTS (SELECT 1 FROM matches m WHERE m.article_id = a.id)")
+    sql = f"SELECT {STORY_COLUMNS} FROM articles a LEFT JOIN articles d ON d.id = a.duplicate_of"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    rows = [dict(r) for r in _dict_rows(db, sql, params)]
+    if since:
+        cutoff = parse_when(since)
+        rows = [r for r in rows if parse_when(r["published"] or r["first_seen"]) >= cutoff]
+    _attach_watches(db, rows)
+    rows.sort(key=lambda r: parse_when(r["published"] or r["first_seen"]), reverse=True)
+    return rows[:limit] if limit else rows
+
+
+def search(db: sqlite_utils.Database, query: str, limit: int | None = None) -> list[dict]:
+    """Full-text search over every stored story, best match first, with a snippet."""
+    validate_query(query)
+    sql = (
+        f"SELECT {STORY_COLUMNS}, snippet(articles_fts, -1, '**', '**', '…', 24) AS snippet "
+        "FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
+        "LEFT JOIN articles d ON d.id = a.duplicate_of "
+        "WHERE articles_fts MATCH ? ORDER BY rank"
+    )
+    rows = _dict_rows(db, sql + (f" LIMIT {int(limit)}" if limit else ""), [query])
+    _attach_watches(db, rows)
+    return rows
+
+
+def _dict_rows(db: sqlite_utils.Database, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    cur = db.execute(sql, params)
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+
+
+def _attach_watches(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> None:
+    by_id: dict[int, list[str]] = {}
+    for article_id, watch in db.execute("SELECT article_id, watch FROM matches ORDER BY watch"):
+        by_id.setdefault(article_id, []).append(watch)
+    for row in rows:
+        row["watches"] = by_id.get(row["id"], [])
+
+
+def parse_when(value: str) -> datetime:
+    """An ISO 8601 date or time (a naive one is taken as UTC) as an aware datetime."""
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.now().astimezone().tzinfo)
+
+
+def site_status(db: sqlite_utils.Database, config: Config) -> list[dict[str, Any]]:
+    """Per site: last run, its result and counts, the next scheduled run, and health."""
+    out = []
+    for site in config.sites:
+        runs = _dict_rows(
+            db, "SELECT * FROM runs WHERE site = ? ORDER BY id DESC LIMIT 50", [site.name]
+        )
+        last = runs[0] if runs else None
+        entry: dict[str, Any] = {
+            "site": site.name,
+            "last_run": last["started_at"] if last else None,
+            "last_status": last["status"] if last else None,
+            "last_error": last["error"] if last else None,
+            "next_run": _next_run(site, last),
+            "health": health(runs, config),
+        }
+        for key in ("pages", "articles_new", "articles_changed", "articles_unchanged",
+                    "duplicates", "matches", "errors"):
+            entry[key] = last[key] if last else 0
+        out.append(entry)
+    return out
+
+
+def health(runs: list[dict[str, Any]], config: Config) -> str:
+    """``ok``, ``failing`` (N errors in a row), ``silent`` (no new story for too long),
+    or ``unknown`` (never run)."""
+    if not runs:
+        return "unknown"
+    streak = 0
+    for run in runs:
+        if run["status"] != "error":
+            break
+        streak += 1
+    if streak >= config.health_failures:
+        return "failing"
+    from crawler.config import parse_interval
+
+    window = parse_interval(config.health_silence)
+    oldest = parse_when(runs[-1]["started_at"])
+    latest = parse_when(runs[0]["started_at"])
+    if latest - oldest >= window and not any(r["articles_new"] for r in runs
+                                             if latest - parse_when(r["started_at"]) <= window):
+        return "silent"
+    return "ok"
+
+
+def _next_run(site: Any, last: dict[str, Any] | None) -> str | None:
+    if not site.enabled:
+        return None
+    if site.cron:
+        from apscheduler.triggers.cron import CronTrigger
+
+        trigger = CronTrigger.from_crontab(site.cron)
+        now = datetime.now().astimezone()
+        fire = trigger.get_next_fire_time(None, now)
+        return fire.isoformat() if fire else None
+    if last is None:
+        return "now"
+    interval: timedelta = site.interval
+    return (parse_when(last["started_at"]) + interval).isoformat()

@@ -1,0 +1,51 @@
+"""Scrapy settings for every newsmon crawl: polite defaults, our pipelines, NEWSMON_* knobs.
+
+`scrapy list` / `scrapy crawl caliber` read this module through scrapy.cfg; `newsmon crawl`
+starts from it and adds per-run values (config path, time limit).
+"""
+
+from __future__ import annotations
+
+BOT_NAME = "newsmon"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+# Politeness: robots.txt, a per-domain cap, AutoThrottle adapting to the server's latency.
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 32
+CONCURRENT_REQUESTS_PER_DOMAIN = 8
+DOWNLOAD_DELAY = 0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.25
+AUTOTHROTTLE_MAX_DELAY = 30
+AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+# Faults: bounded time and size per response, a few retries, no endless redirects.
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+REDIRECT_MAX_TIMES = 5
+
+ITEM_PIPELINES = {
+    "pipelines.extract.ExtractPipeline": 100,
+    "pipelines.canonical.CanonicalPipeline": 200,
+    "pipelines.dedup.DedupPipeline": 300,
+    "pipelines.store.StorePipeline": 400,
+}
+
+LOG_LEVEL = "INFO"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+FEED_EXPORT_ENCODING = "utf-8"
+
+# newsmon's own knobs
+NEWSMON_CONFIG = None  # config file; None: $NEWSMON_CONFIG, else config/newsmon.yaml
+NEWSMON_BATCH_SIZE = 50  # stories per database transaction
+NEWSMON_STORE_ENABLED = True
+NEWSMON_LISTING_PAGES = 3  # pages of a paginated listing followed per run
+NEWSMON_SITEMAP_MAXSIZE = 50 * 1024 * 1024  # decompressed size limit of one sitemap
+NEWSMON_MAX_SOURCE_ITEMS = 2000  # story URLs taken from one feed/sitemap/listing

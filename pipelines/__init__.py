@@ -1,0 +1,1 @@
+"""Scrapy item pipelines, one module per concern, ordered in crawler.settings.ITEM_PIPELINES."""

@@ -1,0 +1,217 @@
+"""Parsers that turn discovery sources into story links: feeds, sitemaps, listings, WP REST.
+
+Pure functions over bytes/text, so they are easy to test and safe on hostile input: XML is
+parsed with entity resolution, DTD loading and network access off, so "billion laughs" and
+external-entity documents are refused instead of expanded.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from urllib.parse import urljoin
+
+from lxml import etree
+from lxml import html as lxml_html
+
+from crawler.extraction import parse_html
+from pipelines.metadata import to_iso
+
+logger = logging.getLogger(__name__)
+
+
+class SourceError(ValueError):
+    """A discovery document that cannot be used (malformed, hostile, wrong type)."""
+
+
+@dataclass
+class Link:
+    url: str
+    hints: dict[str, str] = field(default_factory=dict)  # title, published, modified
+
+
+@dataclass
+class Found:
+    links: list[Link] = field(default_factory=list)
+    follow: list[str] = field(default_factory=list)  # more sources: child sitemaps, next pages
+
+
+def _xml_root(body: bytes) -> etree._Element:
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, recover=False
+    )
+    try:
+        root = etree.fromstring(body.lstrip(), parser=parser)
+    except etree.XMLSyntaxError as exc:
+        raise SourceError(f"not well-formed XML: {exc}") from None
+    if root is None:
+        raise SourceError("empty XML document")
+    if root.getroottree().docinfo.internalDTD is not None and _has_entities(root):
+        raise SourceError("XML with entity declarations refused (possible entity expansion attack)")
+    return root
+
+
+def _has_entities(root: etree._Element) -> bool:
+    dtd = root.getroottree().docinfo.internalDTD
+    return dtd is not None and any(True for _ in dtd.iterentities())
+
+
+def _local(tag: object) -> str:
+    return etree.QName(tag).localname.lower() if isinstance(tag, str) else ""
+
+
+def _child_text(el: etree._Element, *names: str) -> str | None:
+    for child in el:
+        if _local(child.tag) in names and (child.text or "").strip():
+            return child.text.strip()
+    return None
+
+
+def parse_feed(body: bytes, base_url: str) -> Found:
+    """RSS 2.0, RSS 1.0 (RDF), Atom, or JSON Feed."""
+    if body.lstrip()[:1] in (b"{", b"["):
+        return _parse_json_feed(body, base_url)
+    root = _xml_root(body)
+    if _local(root.tag) not in ("rss", "feed", "rdf"):
+        raise SourceError(f"not a feed (root element <{_local(root.tag)}>)")
+    found = Found()
+    for el in root.iter():
+        kind = _local(el.tag)
+        if kind == "item":
+            url = _child_text(el, "link") or _child_text(el, "guid")
+        elif kind == "entry":
+            url = _atom_link(el)
+        else:
+            continue
+        if url:
+            found.links.append(Link(urljoin(base_url, url), _feed_hints(el)))
+    return found
+
+
+def _atom_link(entry: etree._Element) -> str | None:
+    for child in entry:
+        if _local(child.tag) == "link" and child.get("rel", "alternate") == "alternate":
+            return child.get("href")
+    return None
+
+
+def _feed_hints(el: etree._Element) -> dict[str, str]:
+    hints = {"title": _child_text(el, "title")}
+    hints["published"] = to_iso(_child_text(el, "pubdate", "published", "date", "issued"))
+    hints["modified"] = to_iso(_child_text(el, "updated", "modified"))
+    hints["author"] = _child_text(el, "creator", "author")
+    return {k: v for k, v in hints.items() if v}
+
+
+def _parse_json_feed(body: bytes, base_url: str) -> Found:
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        raise SourceError(f"not valid JSON: {exc}") from None
+    items = data.get("items") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise SourceError("not a JSON Feed (no items list)")
+    found = Found()
+    for item in items:
+        if isinstance(item, dict) and isinstance(item.get("url"), str):
+            hints = {
+                "title": item.get("title"),
+                "published": to_iso(item.get("date_published")),
+                "modified": to_iso(item.get("date_modified")),
+            }
+            found.links.append(
+                Link(urljoin(base_url, item["url"]), {k: v for k, v in hints.items() if v})
+            )
+    return found
+
+
+def parse_sitemap(body: bytes, base_url: str) -> Found:
+    """A sitemap index (child sitemaps to follow) or a urlset, Google News tags included."""
+    root = _xml_root(body)
+    kind = _local(root.tag)
+    found = Found()
+    if kind == "sitemapindex":
+        for sm in root:
+            loc = _child_text(sm, "loc")
+            if loc:
+                found.follow.append(urljoin(base_url, loc))
+    elif kind == "urlset":
+        for entry in root:
+            loc = _child_text(entry, "loc")
+            if loc:
+                found.links.append(Link(urljoin(base_url, loc), _sitemap_hints(entry)))
+    else:
+        raise SourceError(f"not a sitemap (root element <{kind}>)")
+    return found
+
+
+def _sitemap_hints(entry: etree._Element) -> dict[str, str]:
+    hints = {"modified": to_iso(_child_text(entry, "lastmod"))}
+    for child in entry:
+        if _local(child.tag) == "news":
+            hints["published"] = to_iso(_deep_text(child, "publication_date"))
+            hints["title"] = _deep_text(child, "title")
+    return {k: v for k, v in hints.items() if v}
+
+
+def _deep_text(el: etree._Element, name: str) -> str | None:
+    for child in el.iter():
+        if _local(child.tag) == name and (child.text or "").strip():
+            return child.text.strip()
+    return None
+
+
+def parse_listing(body: str | bytes, base_url: str) -> Found:
+    """Every link on an HTML page (the caller filters story URLs) and its next page."""
+    tree = parse_html(body)
+    found = Found()
+    for a in tree.iter("a"):
+        href = a.get("href")
+        if href and not href.startswith(("javascript:", "mailto:", "#")):
+            title = " ".join(a.text_content().split())
+            found.links.append(Link(urljoin(base_url, href), {"title": title} if title else {}))
+    nxt = _next_page(tree)
+    if nxt:
+        found.follow.append(urljoin(base_url, nxt))
+    return found
+
+
+def _next_page(tree: lxml_html.HtmlElement) -> str | None:
+    for el in tree.iter("a", "link"):
+        if "next" in (el.get("rel") or "").lower().split() and el.get("href"):
+            return el.get("href")
+    for a in tree.iter("a"):
+        label = " ".join(a.text_content().split()).lower()
+        if a.get("href") and label in {"next", "next page", "older posts", "›", "»", "next »"}:
+            return a.get("href")
+    return None
+
+
+def parse_wp_posts(body: bytes, base_url: str) -> Found:
+    """The WordPress REST API's posts list (``/wp-json/wp/v2/posts``)."""
+    try:
+        posts = json.loads(body)
+    except ValueError as exc:
+        raise SourceError(f"not valid JSON: {exc}") from None
+    if not isinstance(posts, list):
+        raise SourceError("not a WordPress posts list")
+    found = Found()
+    for post in posts:
+        if not isinstance(post, dict) or not isinstance(post.get("link"), str):
+            continue
+        title = post.get("title", {})
+        hints = {
+            "title": title.get("rendered") if isinstance(title, dict) else None,
+            "published": to_iso(_gmt(post.get("date_gmt"))),
+            "modified": to_iso(_gmt(post.get("modified_gmt"))),
+        }
+        found.links.append(
+            Link(urljoin(base_url, post["link"]), {k: v for k, v in hints.items() if v})
+        )
+    return found
+
+
+def _gmt(value: object) -> str | None:
+    # WordPress gives *_gmt fields without an offset; they are UTC by definition.
+    return f"{value}+00:00" if isinstance(value, str) and value else None
