@@ -57,11 +57,17 @@ def cli(ctx: click.Context, config_path: str | None, log_level: str) -> None:
         newsmon -c config/newsmon.yaml articles --watch takaichi
     """
     ctx.obj = {"config_path": config_path, "log_level": log_level.upper()}
-    logging.basicConfig(
-        level=log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    setup_logging(log_level.upper())
+
+
+def setup_logging(level: str) -> None:
+    """One stderr handler in a form journald and `docker logs` keep as is. The level sits on
+    the handler because Scrapy resets the root logger's level when a crawl starts."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(level)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.root.handlers[:] = [handler]
+    logging.root.setLevel(level)
 
 
 def get_config(ctx: click.Context) -> Config:
@@ -97,7 +103,15 @@ def crawl(ctx: click.Context, sites: tuple[str, ...], no_deliver: bool) -> None:
     if not chosen:
         raise UserError("no sites to crawl: add some under 'sites:' in the config")
     level = ctx.find_root().obj["log_level"]
-    results = crawl_sites(config, chosen, {"LOG_LEVEL": level})
+    locks, busy = _lock_sites(config, chosen)
+    try:
+        results = crawl_sites(config, [s for s in chosen if s.name in locks],
+                              {"LOG_LEVEL": level}) if locks else []
+    finally:
+        for lock in locks.values():
+            lock.release()
+    for message in busy:
+        click.echo(f"skipped: {message}", err=True)
     for r in results:
         c = r.counts
         line = (
@@ -111,8 +125,24 @@ def crawl(ctx: click.Context, sites: tuple[str, ...], no_deliver: bool) -> None:
             click.echo(f"  {r.site}: {terminal_safe(r.error.splitlines()[0])}", err=r.failed)
     if not no_deliver:
         _deliver(ctx)
-    if any(r.failed for r in results):
+    if busy or any(r.failed for r in results):
         ctx.exit(1)
+
+
+def _lock_sites(config: Config, sites: list[Any]) -> tuple[dict[str, Any], list[str]]:
+    """Take each site's crawl lock; sites another process is crawling are reported busy."""
+    from crawler.locks import SiteBusy, SiteLock
+
+    locks, busy = {}, []
+    for site in sites:
+        lock = SiteLock(config.database, site.name)
+        try:
+            lock.acquire()
+        except SiteBusy as exc:
+            busy.append(str(exc))
+            continue
+        locks[site.name] = lock
+    return locks, busy
 
 
 def _deliver(ctx: click.Context) -> None:
@@ -303,3 +333,62 @@ def check(ctx: click.Context) -> None:
     where = config.path or Path("?")
     click.echo(f"{where}: OK ({len(config.sites)} sites, {len(config.watches)} watches, "
                f"channels: {', '.join(config.alerts.channels) or 'none'})")
+
+
+@cli.group("alerts", context_settings=CONTEXT)
+def alerts_group() -> None:
+    """Alert channels: send a test message, deliver pending alerts now.
+
+    \b
+    Example:
+        newsmon alerts test slack
+        newsmon alerts flush
+    """
+
+
+@alerts_group.command("test")
+@click.argument("channel")
+@click.pass_context
+@friendly
+def alerts_test(ctx: click.Context, channel: str) -> None:
+    """Send a sample alert on CHANNEL (a key under 'alerts:', e.g. email or slack).
+
+    Exits 1 if the server refuses it (its answer is printed), 2 if the channel is not
+    configured.
+
+    \b
+    Example:
+        newsmon alerts test email
+    """
+    from crawler.alerts.delivery import DeliveryError, UnknownChannelError, send_test
+
+    try:
+        send_test(get_config(ctx), channel)
+    except UnknownChannelError as exc:
+        raise UserError(terminal_safe(str(exc))) from None
+    except DeliveryError as exc:
+        click.echo(f"failed: {terminal_safe(str(exc))}", err=True)
+        ctx.exit(1)
+    click.echo(f"{terminal_safe(channel)}: test message sent")
+
+
+@alerts_group.command("flush")
+@click.pass_context
+@friendly
+def alerts_flush(ctx: click.Context) -> None:
+    """Deliver every pending alert now, including those waiting to be retried.
+
+    Prints how many were sent, failed and are still pending.
+
+    \b
+    Example:
+        newsmon alerts flush
+    """
+    from crawler.alerts.delivery import deliver_pending
+
+    db = open_db(ctx)
+    try:
+        report = deliver_pending(db, get_config(ctx), everything=True)
+    finally:
+        db.close()
+    click.echo(terminal_safe(str(report)))

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from scrapy.crawler import Crawler, CrawlerProcess
+from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from twisted.python.failure import Failure
 
@@ -52,26 +52,21 @@ def crawl_sites(
 ) -> list[RunResult]:
     """Crawl ``sites`` concurrently in this process (once: Twisted's reactor cannot restart)."""
     settings = scrapy_settings(config, overrides)
-    process = CrawlerProcess(settings, install_root_handler=overrides is None or
-                             "LOG_ENABLED" not in overrides)
+    # The CLI configures logging; Scrapy's own root handler would print every line twice.
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+    process = CrawlerProcess(settings)
+    logging.root.setLevel(settings.get("LOG_LEVEL"))  # Scrapy resets it to NOTSET
     started: dict[str, int] = {}
     db = storage.connect(config.database)
     try:
         for site in sites:
             started[site.name] = _last_run_id(db, site.name)
-            crawler = _crawler(process, site, settings)
-            deferred = process.crawl(crawler, site=site, config=config)
+            deferred = process.crawl(spider_classes()[site.spider], site=site, config=config)
             deferred.addErrback(_record_crash, config, site)
         process.start()
         return [_result(db, site.name, started[site.name]) for site in sites]
     finally:
         db.close()
-
-
-def _crawler(process: CrawlerProcess, site: Site, settings: Settings) -> Crawler:
-    per_site = settings.copy()
-    per_site.set("CLOSESPIDER_TIMEOUT", site.time_limit_seconds, priority="cmdline")
-    return Crawler(spider_classes()[site.spider], per_site)
 
 
 def _record_crash(failure: Failure, config: Config, site: Site) -> None:

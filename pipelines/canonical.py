@@ -10,7 +10,7 @@ from crawler.urls import canonicalize_url, same_site
 class CanonicalPipeline:
     """Sets ``item.url`` to the story's canonical URL and records the others as aliases."""
 
-    def process_item(self, item: Story, spider: object) -> Story:
+    def process_item(self, item: Story) -> Story:
         fetched = canonicalize_url(item.url)
         declared = item.hints.get("canonical")
         url = fetched

@@ -23,12 +23,12 @@ class DedupPipeline:
     def __init__(self) -> None:
         self.seen: set[str] = set()
 
-    def open_spider(self, spider: object) -> None:
+    def open_spider(self) -> None:
         self.seen.clear()
 
-    def process_item(self, item: Story, spider: object) -> Story:
+    def process_item(self, item: Story) -> Story:
         if item.url in self.seen:
-            raise DropItem(f"already stored in this run: {item.url}")
+            raise DropItem(f"already stored in this run: {item.url}", log_level="INFO")
         self.seen.add(item.url)
         if item.not_modified:
             return item

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from lxml import html as lxml_html
+from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from crawler.extraction import extract_body, parse_html
@@ -162,16 +163,26 @@ def _is_story(tree: lxml_html.HtmlElement, rules: SiteRules, md: Metadata) -> bo
 class ExtractPipeline:
     """Turns a fetched page into story fields; drops pages that are not stories."""
 
-    def process_item(self, item: Story, spider: object) -> Story:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
+        return cls(crawler)
+
+    def process_item(self, item: Story) -> Story:
         if item.not_modified:
             return item
+        spider = self.crawler.spider
         rules = getattr(spider, "rules", None)
         found = extract_article(item.html, item.url, rules)
         item.html = ""  # the page is not needed past this point; keep memory flat
         if not found.title or not found.text:
-            raise DropItem(f"not a story (no title or body): {item.url}")
+            raise DropItem(f"not a story (no title or body): {item.url}", log_level="INFO")
         if not found.is_story and not getattr(spider, "trust_pattern", False):
-            raise DropItem(f"not a story (the page does not say it is an article): {item.url}")
+            raise DropItem(
+                f"not a story (the page does not say it is an article): {item.url}", log_level="INFO"
+            )
         item.title, item.text = found.title, found.text
         item.author = found.author or item.hints.get("author")
         item.published = found.published or item.hints.get("published")

@@ -23,7 +23,8 @@ logger = logging.getLogger(__name__)
 class StorePipeline:
     """Writes stories to SQLite and the run's outcome to the ``runs`` table."""
 
-    def __init__(self, batch_size: int) -> None:
+    def __init__(self, crawler: Crawler, batch_size: int) -> None:
+        self.crawler = crawler
         self.batch_size = batch_size
         self.batch: list[Story] = []
         self.counts: Counter[str] = Counter()
@@ -33,9 +34,10 @@ class StorePipeline:
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         if not crawler.settings.getbool("NEWSMON_STORE_ENABLED", True):
             raise NotConfigured("storage disabled")
-        return cls(crawler.settings.getint("NEWSMON_BATCH_SIZE", 50))
+        return cls(crawler, crawler.settings.getint("NEWSMON_BATCH_SIZE", 50))
 
-    def open_spider(self, spider: Any) -> None:
+    def open_spider(self) -> None:
+        spider: Any = self.crawler.spider
         self.db = storage.connect(spider.config.database)
         self.ctx = SaveContext(
             watches=[(w.name, w.query) for w in spider.config.watches],
@@ -45,13 +47,13 @@ class StorePipeline:
         self.run_id = storage.start_run(self.db, spider.site.name)
         spider.run_id = self.run_id
 
-    def process_item(self, item: Story, spider: Any) -> Story:
+    def process_item(self, item: Story) -> Story:
         self.batch.append(item)
         if len(self.batch) >= self.batch_size:
-            self.flush(spider)
+            self.flush()
         return item
 
-    def flush(self, spider: Any) -> None:
+    def flush(self) -> None:
         """Save the pending batch in one transaction; a failed batch is counted, not fatal."""
         batch, self.batch = self.batch, []
         if not batch:
@@ -60,15 +62,16 @@ class StorePipeline:
             with storage.transaction(self.db):
                 outcomes = [save_story(self.db, story, self.ctx) for story in batch]
         except Exception:
-            logger.exception("could not save %d stories of %s", len(batch), spider.site.name)
+            logger.exception("could not save %d stories of %s", len(batch), self.crawler.spider)
             self.counts["errors"] += len(batch)
             return
         for saved in outcomes:
             self.counts[saved.outcome] += 1
             self.counts["matches"] += len(saved.matched)
 
-    def close_spider(self, spider: Any) -> None:
-        self.flush(spider)
+    def close_spider(self) -> None:
+        spider: Any = self.crawler.spider
+        self.flush()
         status, error = spider.run_outcome()
         report = spider.run_counts()
         storage.finish_run(

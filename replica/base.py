@@ -164,6 +164,9 @@ class ReplicaSite:
         (and its ETag) but keeps `modified` and Last-Modified. Other Story fields may be
         passed as keywords (author, tags, comments, section, related, modified...).
         """
+        unknown = set(fields) - {f.name for f in dataclasses.fields(Story)}
+        if unknown:
+            raise TypeError(f"Story has no field(s) {sorted(unknown)}")
         with self._lock:
             story = self.story(slug)
             changes: dict[str, Any] = dict(fields)
@@ -175,10 +178,7 @@ class ReplicaSite:
                 story.views = views
             if changes and "modified" not in changes:
                 changes["modified"] = self._next_time(story.updated)
-            known = {f.name for f in dataclasses.fields(Story)}
             for key, value in changes.items():
-                if key not in known:
-                    raise TypeError(f"Story has no field {key!r}")
                 setattr(story, key, value)
             if changes:
                 self._touch(story.updated)
@@ -268,9 +268,7 @@ def slugify(text: str) -> str:
 
 def search_terms(words: str) -> list[str]:
     """Lowercase search terms; double-quoted runs stay together as one phrase."""
-    return [
-        (phrase or word).lower() for phrase, word in re.findall(r'"([^"]+)"|(\S+)', words)
-    ]
+    return [(phrase or word).lower() for phrase, word in re.findall(r'"([^"]+)"|(\S+)', words)]
 
 
 def page_of(items: Sequence[Story], page: int, size: int) -> tuple[list[Story], bool]:

@@ -23,11 +23,15 @@ MONTHS = {
     "ru": "января февраля марта апреля мая июня июля августа сентября октября ноября декабря",
     "az": "yanvar fevral mart aprel may iyun iyul avqust sentyabr oktyabr noyabr dekabr",
 }
-WEEKDAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
 
 
 def esc(text: str) -> str:
-    """Escape text for HTML content and double-quoted attributes."""
+    """Escape text for HTML element content (quotes stay as written, as a CMS emits them)."""
+    return escape(text, quote=False)
+
+
+def attr(text: str) -> str:
+    """Escape text for a double-quoted HTML or XML attribute."""
     return escape(text, quote=True)
 
 
@@ -42,7 +46,7 @@ def cdata(text: str) -> str:
 
 
 def long_date(when: datetime, language: str = "en") -> str:
-    """"28 October 2025 10:06" in the given language, in `when`'s own timezone."""
+    """ "28 October 2025 10:06" in the given language, in `when`'s own timezone."""
     month = MONTHS[language].split()[when.month - 1]
     return f"{when.day} {month} {when.year} {when:%H:%M}"
 
@@ -97,7 +101,7 @@ def rss(
         f'<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"{namespaces}>',
         "<channel>",
         f"<title>{xesc(channel['title'])}</title>",
-        f'<atom:link href="{esc(channel["self"])}" rel="self" type="application/rss+xml" />',
+        f'<atom:link href="{attr(channel["self"])}" rel="self" type="application/rss+xml" />',
         f"<link>{xesc(channel['link'])}</link>",
         f"<description>{xesc(channel['description'])}</description>",
         f"<lastBuildDate>{rfc822(built)}</lastBuildDate>",

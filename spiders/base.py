@@ -80,6 +80,7 @@ class NewsSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         self.known = self._load_known()
+        self._start_clock()
         for request in self.source_requests():
             yield request
 
@@ -214,11 +215,33 @@ class NewsSpider(scrapy.Spider):
         self.page_failures += 1
         self.logger.warning("story page failed: %s (%s)", failure.request.url, _reason(failure))  # type: ignore[attr-defined]
 
+    # --- time limit ------------------------------------------------------------------------
+
+    def _start_clock(self) -> None:
+        """Stop the crawl at the site's time limit (each site has its own, so Scrapy's
+        process-wide CLOSESPIDER_TIMEOUT does not fit)."""
+        from twisted.internet import reactor
+
+        self.timed_out = False
+        self._clock = reactor.callLater(self.site.time_limit_seconds, self._time_up)  # type: ignore[attr-defined]
+
+    def _time_up(self) -> None:
+        self.timed_out = True
+        self.logger.error("time limit %s reached; stopping the crawl", self.site.time_limit)
+        self.crawler.engine.close_spider(self, "time_limit")  # type: ignore[union-attr]
+
+    def closed(self, reason: str) -> None:
+        clock = getattr(self, "_clock", None)
+        if clock is not None and clock.active():
+            clock.cancel()
+
     # --- run outcome -----------------------------------------------------------------------
 
     def run_outcome(self) -> tuple[str, str | None]:
         """``ok``, ``partial`` (some sources or pages failed) or ``error``, with the reason."""
         failures = "; ".join(self.source_failures[:5])
+        if getattr(self, "timed_out", False):
+            return "error", f"stopped at the time limit ({self.site.time_limit})"
         if not self.sources_ok:
             return "error", f"every discovery source failed: {failures or 'no sources'}"
         if not self.discovered:

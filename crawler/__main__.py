@@ -1,0 +1,5 @@
+"""`python -m crawler` is `newsmon` (the daemon starts crawls this way)."""
+
+from crawler.cli import cli
+
+cli(prog_name="newsmon")
