@@ -49,6 +49,7 @@ CREATE TABLE IF NOT EXISTS lsh_bands (
 ) WITHOUT ROWID;
 """
 
+_BAND_ROWS = ", ".join(["(?, ?, ?)"] * BANDS)  # one statement indexes all bands of a story
 _PUNCT = re.compile(r"[^\w\s]+")
 _MASK32 = np.uint64(0xFFFFFFFF)
 _SHIFT32 = np.uint64(32)
@@ -196,9 +197,13 @@ def add(db: sqlite_utils.Database, article_id: int, story: Story) -> None:
         "INSERT OR REPLACE INTO article_signatures (article_id, signature) VALUES (?, ?)",
         (article_id, blob),
     )
-    db.conn.executemany(
-        "INSERT OR IGNORE INTO lsh_bands (band, bucket, article_id) VALUES (?, ?, ?)",
-        [(band, bucket, article_id) for band, bucket in enumerate(buckets(story.signature))],
+    db.execute(
+        f"INSERT OR IGNORE INTO lsh_bands (band, bucket, article_id) VALUES {_BAND_ROWS}",
+        [
+            p
+            for band, bucket in enumerate(buckets(story.signature))
+            for p in (band, bucket, article_id)
+        ],
     )
 
 
@@ -213,10 +218,11 @@ def remove(db: sqlite_utils.Database, article_id: int) -> None:
     sig = np.frombuffer(row[0], dtype="<u4")
     if len(sig) == NUM_PERM:
         # The bucket keys are recomputed so each row is deleted by primary key, not by a scan.
-        db.conn.executemany(
-            "DELETE FROM lsh_bands WHERE band = ? AND bucket = ? AND article_id = ?",
-            [(band, bucket, article_id) for band, bucket in enumerate(buckets(sig.tolist()))],
-        )
+        for band, bucket in enumerate(buckets(sig.tolist())):
+            db.execute(
+                "DELETE FROM lsh_bands WHERE band = ? AND bucket = ? AND article_id = ?",
+                (band, bucket, article_id),
+            )
     db.execute("DELETE FROM article_signatures WHERE article_id = ?", (article_id,))
 
 

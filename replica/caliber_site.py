@@ -47,6 +47,12 @@ class CaliberSite(ReplicaSite):
         (re.compile(r"/robots\.txt"), "_robots"),
     ]
 
+    def fallback(self, req: Request) -> Response:
+        """The edition homes answer without their trailing slash too, by redirect."""
+        if req.path in ("/en", "/az"):
+            return Response(b"", 301, headers={"Location": f"{req.origin}{req.path}/"})
+        return self.not_found()
+
     def not_found(self) -> Response:
         """A 404 page in the site's own chrome, as the real CMS answers."""
         main = '<div class="error_page"><h1>404</h1><p>Page not found</p></div>'

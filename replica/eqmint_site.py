@@ -271,7 +271,7 @@ class EqmintSite(ReplicaSite):
         shown, _ = page_of(chosen, number, size)
         body = [post_object(s, self.post_ids[s.slug], req.origin) for s in shown]
         headers = {"X-WP-Total": str(len(chosen)), "X-WP-TotalPages": str(pages)}
-        return json_response(body, self.updated, **headers)
+        return json_response(body, self.updated, headers=headers)
 
     def _rest_filter(self, req: Request) -> list[Story] | None:
         chosen = list(self.stories)

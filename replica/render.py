@@ -67,11 +67,14 @@ def html_response(markup: str, last_modified: datetime | None, status: int = 200
 
 
 def json_response(
-    data: Any, last_modified: datetime | None = None, status: int = 200, **headers: str
+    data: Any,
+    last_modified: datetime | None = None,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     """A JSON response, compact like WordPress emits it."""
     body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return Response(body, status, JSON, dict(headers), last_modified)
+    return Response(body, status, JSON, dict(headers or {}), last_modified)
 
 
 def json_script(data: Any) -> str:

@@ -188,8 +188,10 @@ class _Handler(BaseHTTPRequestHandler):
     server: _HTTPServer
     protocol_version = "HTTP/1.1"  # keep-alive, like the real sites' nginx
     server_version = "nginx"
-    sys_version = ""
     timeout = 30  # idle keep-alive connections give up eventually
+
+    def version_string(self) -> str:
+        return self.server_version
 
     def setup(self) -> None:
         super().setup()
@@ -217,25 +219,30 @@ class _Handler(BaseHTTPRequestHandler):
         target = self._target()
         headers = {_title(k): v for k, v in self.headers.items()}
         fault = owner.faults.take(target)
-        kind = fault.kind if fault else None
-        record = RequestRecord(self.command, target, headers, 0)
-        if kind == "reset":
-            owner._record(record)
-            self._reset()
-            return
-        if fault and kind == "hang" and owner._wait(float(fault.params.get("seconds", 30))):
-            owner._record(record)  # stopped while hanging: no answer at all
-            self.close_connection = True
+        if fault and self._drop(fault, RequestRecord(self.command, target, headers, 0)):
             return
         resp = wire.fault_response(fault, target, owner.origin) if fault else None
         status, extra, body = self._prepare(resp or self._route(target), headers)
         # Recorded before the answer goes out, so a client that has its response sees the record.
         owner._record(RequestRecord(self.command, target, headers, status))
-        trickle = fault.params if fault and kind == "slow" else None
+        trickle = fault.params if fault and fault.kind == "slow" else None
         try:
             self._send(status, extra, None if head or status == 304 else body, trickle)
         except (BrokenPipeError, ConnectionResetError, TimeoutError):
             self.close_connection = True
+
+    def _drop(self, fault: Fault, record: RequestRecord) -> bool:
+        """Apply a reset, or a hang cut short by stop(); True when no answer will be sent."""
+        owner = self.server.owner
+        if fault.kind == "reset":
+            owner._record(record)
+            self._reset()
+            return True
+        if fault.kind == "hang" and owner._wait(float(fault.params.get("seconds", 30))):
+            owner._record(record)
+            self.close_connection = True
+            return True
+        return False
 
     def _target(self) -> str:
         # Absolute-form targets ("GET http://host/path") are reduced to path and query.

@@ -74,7 +74,9 @@ class _SmtpHandler:
         if self.sink.data_reply:
             return self.sink.data_reply
         raw = envelope.original_content or envelope.content
-        message = cast(EmailMessage, BytesParser(policy=policy.default).parsebytes(raw))
+        # Parsed from LF line ends, so the bodies read back as Python text (no stray "\r").
+        parser = BytesParser(policy=policy.default)
+        message = cast(EmailMessage, parser.parsebytes(raw.replace(b"\r\n", b"\n")))
         with self.sink.lock:
             self.sink.messages.append(
                 Received(envelope.mail_from, list(envelope.rcpt_tos), message, raw)

@@ -3,6 +3,7 @@ configurations pointing at the local sinks in replica/sinks.py."""
 
 from __future__ import annotations
 
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,7 @@ def write_config(tmp_path: Path, **channels: dict[str, Any]) -> Path:
         "watches": [{"name": n, "query": q} for n, q in WATCHES],
         "alerts": {"backoff": "1m", "max_attempts": 4, **channels},
     }
+    tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / "newsmon.yaml"
     path.write_text(yaml.safe_dump(raw), encoding="utf-8")
     return path
@@ -76,6 +78,11 @@ def setup(tmp_path: Path, **channels: dict[str, Any]) -> tuple[Config, sqlite_ut
     """The loaded config and an open database for it."""
     config = load_config(write_config(tmp_path, **channels))
     return config, storage.connect(config.database)
+
+
+def subject(msg: EmailMessage) -> str:
+    """The Subject as a mail client shows it (unfolded, outer space trimmed)."""
+    return " ".join(str(msg["Subject"]).split())
 
 
 def alert_rows(db: sqlite_utils.Database) -> list[dict[str, Any]]:

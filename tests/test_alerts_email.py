@@ -23,6 +23,7 @@ from tests.alerts_helpers import (
     save,
     setup,
     story,
+    subject,
     write_config,
 )
 
@@ -55,7 +56,7 @@ def test_instant_sends_one_multipart_mail_per_story(tmp_path: Path, smtp: SmtpSi
     assert first.mail_from == "alerts@newsmon.test"
     assert first.rcpt_tos == ["analyst@newsmon.test", "desk@newsmon.test"]
     msg = first.message
-    assert msg["Subject"] == "[newsmon] rare-earths: Rare earths deal signed"
+    assert subject(msg) == "[newsmon] rare-earths: Rare earths deal signed"
     assert msg["To"] == "analyst@newsmon.test, desk@newsmon.test"
     assert msg.get_content_type() == "multipart/alternative"
     text, html = parts(msg)
@@ -64,7 +65,7 @@ def test_instant_sends_one_multipart_mail_per_story(tmp_path: Path, smtp: SmtpSi
     assert "Watches: rare-earths" in text
     assert "Link: https://caliber.az/en/post/deal" in text
     assert "<mark>" in html and 'href="https://caliber.az/en/post/deal"' in html
-    assert second.message["Subject"] == "[newsmon] takaichi: New PM meets delegation"
+    assert subject(second.message) == "[newsmon] takaichi: New PM meets delegation"
     assert "Prime Minister **Takaichi** met" in parts(second.message)[0]
     assert "Prime Minister <mark>Takaichi</mark> met" in parts(second.message)[1]
     assert all(r["status"] == "sent" and r["attempts"] == 1 for r in alert_rows(db))
@@ -79,7 +80,7 @@ def test_digest_sends_one_mail_per_pass(tmp_path: Path, smtp: SmtpSink) -> None:
     assert deliver_pending(db, config).sent == 3
     assert len(smtp.messages) == 1
     msg = smtp.messages[0].message
-    assert msg["Subject"] == "[newsmon] 3 stories matching rare-earths, takaichi"
+    assert subject(msg) == "[newsmon] 3 stories matching rare-earths, takaichi"
     text, html = parts(msg)
     for title in ("Rare earths deal", "PM in Tokyo", "Magnets"):
         assert f"New story: {title}" in text and title in html
@@ -112,8 +113,8 @@ def test_hostile_title_adds_no_header_or_recipient(tmp_path: Path, smtp: SmtpSin
             "MIME-Version",
         ]
     )
-    assert "\r" not in msg["Subject"] and "\n" not in msg["Subject"]
-    assert msg["Subject"].startswith("[newsmon] rare-earths: Evil Bcc: x@evil.test <script>")
+    assert "\r" not in subject(msg) and "\n" not in subject(msg)
+    assert subject(msg).startswith("[newsmon] rare-earths: Evil Bcc: x@evil.test <script>")
     text, html = parts(msg)
     assert "<script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &lt;!channel&gt; &lt;http://x|y&gt;" in html
@@ -132,7 +133,7 @@ def test_changed_story_shows_old_and_new_title_and_sentences(
     deliver_pending(db, config)
 
     msg = smtp.messages[1].message
-    assert msg["Subject"] == "[newsmon] rare-earths (changed): Rare earths deal collapses"
+    assert subject(msg) == "[newsmon] rare-earths (changed): Rare earths deal collapses"
     text, html = parts(msg)
     assert "Title was: Rare earths deal\n" in text
     assert "Title now: Rare earths deal collapses" in text
@@ -225,7 +226,7 @@ def test_alerts_test_command(tmp_path: Path, smtp: SmtpSink) -> None:
     assert ok.exit_code == 0, ok.output
     assert "email: test message sent" in ok.output
     (received,) = smtp.messages
-    assert received.message["Subject"].startswith("[newsmon] Test message: ")
+    assert subject(received.message).startswith("[newsmon] Test message: ")
     assert "**newsmon**" in parts(received.message)[0]
 
     smtp.stop()

@@ -1,0 +1,209 @@
+"""Near-duplicate lookup cost as the store grows (a script, not a test).
+
+Inserts synthetic stories (Zipf-distributed words, 150-600 per body, one in a hundred a
+planted near-copy of an earlier one) into a SQLite file through ``neardup.add``, in batched
+transactions, and at 10k, 100k and 1M stored stories times ``neardup.find`` for fresh stories,
+half of them planted near-copies (rewritten lede, a few changed words, a "first appeared on"
+line). The acceptance bar: lookup time flat within 2x across sizes, each lookup under 5 ms.
+
+    .venv/bin/python bench/dedup.py             # up to 1,000,000 stories (a few minutes)
+    .venv/bin/python bench/dedup.py --max 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import islice
+from multiprocessing import Pool
+from multiprocessing.pool import Pool as PoolType
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import sqlite_utils
+
+from crawler import neardup, storage
+from crawler.items import Story
+
+SEED = 20240603
+VOCABULARY = 30_000
+PLANT_EVERY = 100  # one stored story in a hundred is a near-copy of an earlier one
+CHECKPOINTS = (10_000, 100_000, 1_000_000)
+BATCH = 10_000  # stories per write transaction
+LOOKUPS, WARMUP = 1_000, 100
+TRAILER = "this story first appeared on".split()
+
+Ids = npt.NDArray[np.int64]
+
+
+def _vocabulary() -> list[str]:
+    """Distinct lower-case words, so a body's tokens are exactly its words."""
+    rng = np.random.default_rng(SEED)
+    words: dict[str, None] = {}
+    while len(words) < VOCABULARY:
+        n = int(rng.integers(2, 10))
+        words["".join(chr(97 + c) for c in rng.integers(0, 26, n))] = None
+    return list(words) + TRAILER + [f"site{k}" for k in range(10)]
+
+
+WORDS = _vocabulary()
+HASHES = neardup.word_hashes(WORDS)
+_CDF = np.cumsum(1.0 / np.arange(1, VOCABULARY + 1))
+_CDF /= _CDF[-1]
+_TRAILER_IDS = np.arange(VOCABULARY, VOCABULARY + len(TRAILER))
+
+
+def _words(rng: np.random.Generator, n: int) -> Ids:
+    return np.minimum(np.searchsorted(_CDF, rng.random(n)), VOCABULARY - 1).astype(np.int64)
+
+
+def story_words(i: int) -> Ids:
+    """Body of synthetic story ``i``: the same in every process."""
+    rng = np.random.default_rng([SEED, i])
+    return _words(rng, int(rng.integers(150, 600)))
+
+
+def near_copy(ids: Ids, rng: np.random.Generator) -> Ids:
+    """A syndicated rewrite: new lede (10-25% of the body), 0-2% of words changed, a trailer."""
+    lede = int(len(ids) * rng.uniform(0.10, 0.25))
+    rest = ids[lede:].copy()
+    changed = rng.random(len(rest)) < rng.uniform(0.0, 0.02)
+    rest[changed] = _words(rng, int(changed.sum()))
+    site = np.array([VOCABULARY + len(TRAILER) + int(rng.integers(0, 10))])
+    return np.concatenate([_words(rng, lede), rest, _TRAILER_IDS, site])
+
+
+def planted_original(i: int) -> int | None:
+    """The story that stored story ``i`` copies, or None for an original story."""
+    if i % PLANT_EVERY != PLANT_EVERY - 1:
+        return None
+    j = int(np.random.default_rng([SEED, i, 1]).integers(0, i))
+    return j - j % PLANT_EVERY  # never itself a copy: its id is the expected answer
+
+
+def stored_signature(i: int) -> tuple[int, int | None, list[int]]:
+    """(story, story it copies, signature), computed from word hashes in bulk."""
+    j = planted_original(i)
+    ids = story_words(i) if j is None else near_copy(story_words(j), np.random.default_rng(i))
+    return i, j, neardup.minhash(HASHES[ids]).tolist()
+
+
+def signatures(start: int, stop: int, pool: PoolType) -> Iterator[tuple[int, int | None, list[int]]]:
+    return pool.imap(stored_signature, range(start, stop), chunksize=500)
+
+
+def insert(db: sqlite_utils.Database, rows: list[tuple[int, int | None, list[int]]]) -> int:
+    """Store a batch the way crawler.stories does; returns how many planted copies were found."""
+    found = 0
+    with storage.transaction(db):
+        for i, j, sig in rows:
+            story = Story(url=f"https://site{i % 50}.test/story/{i}", site=f"site{i % 50}")
+            story.signature = sig
+            duplicate_of = neardup.find(db, story) if j is not None else None
+            found += j is not None and duplicate_of == j + 1
+            db.execute(
+                "INSERT INTO articles (id, url, site, title, content_hash, duplicate_of, "
+                "first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, '', '')",
+                (i + 1, story.url, story.site, f"Story {i}", str(i), duplicate_of),
+            )
+            neardup.add(db, i + 1, story)
+    return found
+
+
+@dataclass
+class Lookups:
+    find_ms: list[float]
+    signature_ms: list[float]
+    recall: float
+    false_positives: int
+    jaccard: list[float]
+
+
+def shingles(ids: Ids) -> set[tuple[int, ...]]:
+    k = neardup.SHINGLE
+    return {tuple(ids[p : p + k]) for p in range(len(ids) - k + 1)}
+
+
+def measure(path: Path, stored: int) -> Lookups:
+    """Time lookups of fresh stories on a new connection, as a crawl process would open it."""
+    db = storage.connect(path)
+    rng = np.random.default_rng([SEED, stored, 2])
+    result = Lookups([], [], 0.0, 0, [])
+    hits = 0
+    for n in range(WARMUP + LOOKUPS):
+        planted = n % 2 == 0
+        j = int(rng.integers(0, stored // PLANT_EVERY)) * PLANT_EVERY
+        ids = near_copy(story_words(j), rng) if planted else story_words(10**9 + stored + n)
+        text = " ".join(WORDS[w] for w in ids)
+        t0 = time.perf_counter()
+        story = Story(url="https://fresh.test/", site="fresh.test")
+        story.signature = neardup.signature(text)
+        t1 = time.perf_counter()
+        found = neardup.find(db, story)
+        t2 = time.perf_counter()
+        if n < WARMUP:
+            continue
+        result.signature_ms.append((t1 - t0) * 1e3)
+        result.find_ms.append((t2 - t1) * 1e3)
+        if planted:
+            hits += found == j + 1
+            a, b = shingles(story_words(j)), shingles(ids)
+            result.jaccard.append(len(a & b) / len(a | b))
+        else:
+            result.false_positives += found is not None
+    result.recall = hits / len(result.jaccard)
+    db.close()
+    return result
+
+
+def p99(values: list[float]) -> float:
+    return statistics.quantiles(values, n=100)[98]
+
+
+def report(stored: int, r: Lookups, build_s: float, planted_found: str) -> None:
+    print(
+        f"{stored:>9,} | {statistics.median(r.find_ms):6.3f} | {p99(r.find_ms):6.3f} | "
+        f"{max(r.find_ms):6.2f} | {statistics.median(r.signature_ms):5.2f} | "
+        f"{r.recall:6.1%} | {r.false_positives:>3} | {min(r.jaccard):.2f}-"
+        f"{statistics.median(r.jaccard):.2f} | {planted_found:>13} | {build_s:6.0f}",
+        flush=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--max", type=int, default=CHECKPOINTS[-1], help="stories to store")
+    parser.add_argument("--db", type=Path, help="SQLite file (default: a temporary one)")
+    parser.add_argument("--workers", type=int, default=1, help="signature processes")
+    args = parser.parse_args()
+    checkpoints = [c for c in CHECKPOINTS if c < args.max] + [args.max]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = args.db or Path(tmp) / "bench.db"
+        path.unlink(missing_ok=True)
+        db = storage.connect(path)
+        neardup.ensure_tables(db)
+        db.execute("PRAGMA cache_size = -1000000")  # building only; lookups use the default
+        print(
+            "   stored | find median ms | p99 | max | signature ms | recall | false+ | "
+            "planted J min-median | stored copies found | build s"
+        )
+        start, planted, found, t0 = 0, 0, 0, time.perf_counter()
+        with Pool(args.workers) as pool:
+            for stop in checkpoints:
+                rows = signatures(start, stop, pool)
+                while batch := list(islice(rows, BATCH)):
+                    found += insert(db, batch)
+                    planted += sum(j is not None for _, j, _ in batch)
+                start = stop
+                build_s = time.perf_counter() - t0
+                report(stop, measure(path, stop), build_s, f"{found}/{planted}")
+        db.close()
+
+
+if __name__ == "__main__":
+    main()
