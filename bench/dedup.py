@@ -53,18 +53,21 @@ def _vocabulary() -> list[str]:
 
 WORDS = _vocabulary()
 HASHES = neardup.word_hashes(WORDS)
-_CDF = np.cumsum(1.0 / np.arange(1, VOCABULARY + 1))
-_CDF /= _CDF[-1]
+# Zipf-distributed word ids, drawn by indexing this table: much faster than inverting a CDF.
+_ZIPF = np.repeat(
+    np.arange(VOCABULARY),
+    np.maximum(1, np.round(2**22 / np.arange(1, VOCABULARY + 1) / np.log(VOCABULARY))).astype(int),
+)
 _TRAILER_IDS = np.arange(VOCABULARY, VOCABULARY + len(TRAILER))
 
 
 def _words(rng: np.random.Generator, n: int) -> Ids:
-    return np.minimum(np.searchsorted(_CDF, rng.random(n)), VOCABULARY - 1).astype(np.int64)
+    return _ZIPF[rng.integers(0, len(_ZIPF), n)]
 
 
 def story_words(i: int) -> Ids:
     """Body of synthetic story ``i``: the same in every process."""
-    rng = np.random.default_rng([SEED, i])
+    rng = np.random.default_rng(SEED + i)
     return _words(rng, int(rng.integers(150, 600)))
 
 

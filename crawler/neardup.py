@@ -93,8 +93,8 @@ def minhash(hashes: U64) -> npt.NDArray[np.uint32]:
     # each of the NUM_PERM rows behaves as an independent random permutation.
     values = np.multiply.outer(_PERM_A, shingles)
     values += _PERM_B
-    values >>= _SHIFT32
-    return values.min(axis=1).astype(np.uint32)
+    # The shift keeps the order, so it is applied to the NUM_PERM minima, not every value.
+    return (values.min(axis=1) >> _SHIFT32).astype(np.uint32)
 
 
 def _shingle_hashes(hashes: U64) -> U64:

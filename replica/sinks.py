@@ -195,7 +195,9 @@ class WebhookSink(_Running):
         """Start listening (again, on the same port)."""
         self._server = _WebhookServer((HOST, self.port), _WebhookHandler)
         self._server.sink = self
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:
