@@ -206,7 +206,7 @@ class Config(_Model):
     health_silence: str = Field("2d", description="No new story for this long is unhealthy.")
     watches: list[Watch] = Field(default_factory=list)
     sites: list[Site] = Field(default_factory=list)
-    alerts: Alerts = Field(default_factory=lambda: Alerts())
+    alerts: Alerts = Field(default_factory=lambda: Alerts.model_validate({}))
     path: Path | None = Field(None, exclude=True, description="Where this config was read from.")
 
     @model_validator(mode="after")

@@ -11,11 +11,19 @@ both texts are empty counts towards neither mean.
 
 from __future__ import annotations
 
+import gzip
+import json
+import logging
 import re
 import statistics
+import time
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import NamedTuple
+
+logger = logging.getLogger(__name__)
 
 SHINGLE_SIZE = 4
 
@@ -107,3 +115,74 @@ def evaluate(truth: Mapping[str, str], predictions: Mapping[str, str]) -> Metric
     Every id of ``truth`` is scored; a missing prediction counts as an empty extraction.
     """
     return metrics_from_scores(score_page(body, predictions.get(key, "")) for key, body in truth.items())
+
+
+# --- running extractors over the data set ----------------------------------------------
+
+Extractor = Callable[[bytes, str], str | None]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One benchmark page: its raw bytes as fetched and its true article body."""
+
+    id: str
+    url: str
+    html: bytes
+    truth: str
+
+
+@dataclass
+class Run:
+    """One extractor's outputs and timings over a list of pages."""
+
+    name: str
+    outputs: dict[str, str] = field(default_factory=dict)
+    seconds: list[float] = field(default_factory=list)
+
+    def metrics(self, pages: Sequence[Page]) -> Metrics:
+        return evaluate({p.id: p.truth for p in pages}, self.outputs)
+
+    @property
+    def median_ms(self) -> float:
+        return statistics.median(self.seconds) * 1000 if self.seconds else 0.0
+
+
+def load_pages(directory: Path, limit: int | None = None, ids: Iterable[str] | None = None) -> list[Page]:
+    """Load the data set in ``directory`` (``ground-truth.json`` and ``<id>.html.gz`` files).
+
+    Pages come sorted by id; ``ids`` picks given pages, ``limit`` keeps the first ones.
+    """
+    truth = json.loads((directory / "ground-truth.json").read_text(encoding="utf-8"))
+    keys = sorted(truth) if ids is None else list(ids)
+    if limit is not None:
+        keys = keys[:limit]
+    return [
+        Page(
+            id=key,
+            url=truth[key].get("url", ""),
+            html=gzip.decompress((directory / f"{key}.html.gz").read_bytes()),
+            truth=truth[key].get("articleBody", ""),
+        )
+        for key in keys
+    ]
+
+
+def run_extractors(pages: Sequence[Page], extractors: Mapping[str, Extractor]) -> list[Run]:
+    """Run every extractor on every page, timing each call.
+
+    Extractors take turns page by page, so that a change in machine load hits them alike. An
+    extractor that raises scores an empty body for that page.
+    """
+    runs = {name: Run(name) for name in extractors}
+    for page in pages:
+        for name, extract in extractors.items():
+            start = time.perf_counter()
+            try:
+                text = extract(page.html, page.url) or ""
+            except Exception:
+                logger.warning("%s failed on %s", name, page.id, exc_info=True)
+                text = ""
+            runs[name].seconds.append(time.perf_counter() - start)
+            runs[name].outputs[page.id] = text
+    return list(runs.values())

@@ -59,11 +59,11 @@ _INVALID_XML_CHARS_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 # Class/id fragments of widgets that are never part of an article body. Trafilatura already
 # knows many of them; these are the ones it misses, hover cards above all (hidden pop-ups
-# whose text lands in the middle of sentences).
+# whose text lands in the middle of sentences) and promotion rails.
 _BOILERPLATE_ATTR_RE = (
     r"(^|[\s_-])(tooltip|popover|hovercard|rollover|popup|modal|newsletter|subscribe|signup|"
     r"sign-up|cookie|consent|gdpr|related|read-?more|recommended|recirc|trending|outbrain|"
-    r"taboola|share|sharing|sharebar|social|author-bio|about-author|comment-form|respond)"
+    r"taboola|promo|share|sharing|sharebar|social|author-bio|about-author|comment-form|respond)"
 )
 _BOILERPLATE_XPATH = etree.XPath(
     "//*[not(self::html or self::body)][@class or @id]"
@@ -102,6 +102,9 @@ _EDGE_BLOCKS = 2
 
 # A list is navigation when at least this share of its items is wholly a link.
 _LINK_LIST_SHARE = 0.8
+# A text that is mostly link text is a listing or a menu, not an article (the most link-heavy
+# article of the benchmark, a news digest, is 47% links).
+MAX_LINK_SHARE = 0.8
 
 _WORD_RE = re.compile(r"\w+")
 
@@ -180,9 +183,14 @@ def _extract(tree: lxml.html.HtmlElement, url: str | None) -> str:
     body = _trafilatura_body(tree, url, fast=size > FAST_MODE_ELEMENTS)
     if body is None:
         return ""
+    anchors = _anchor_keys(tree)
     blocks = _blocks(body)
-    _mark_links(blocks, tree)
-    return "\n\n".join(block.text for block in _clean(blocks, titles))
+    _mark_links(blocks, anchors)
+    text = "\n\n".join(block.text for block in _clean(blocks, titles))
+    if _link_share(text, anchors) > MAX_LINK_SHARE:
+        logger.debug("no article on %s: the text found is mostly links", url)
+        return ""
+    return text
 
 
 def _trafilatura_body(
@@ -319,16 +327,33 @@ def _key(text: str) -> str:
     return " ".join(_WORD_RE.findall(text.lower()))
 
 
-def _mark_links(blocks: list[_Block], tree: lxml.html.HtmlElement) -> None:
+def _anchor_keys(tree: lxml.html.HtmlElement) -> set[str]:
+    keys = {_key(a.text_content()) for a in tree.iter("a")}
+    keys.discard("")
+    return keys
+
+
+def _mark_links(blocks: list[_Block], anchors: set[str]) -> None:
     """Flag list items whose whole text is the text of one link of the page."""
-    items = {_key(block.text) for block in blocks if block.kind == "item"}
-    items.discard("")
-    if not items:
-        return
-    anchors = {_key(a.text_content()) for a in tree.iter("a")}
     for block in blocks:
         if block.kind == "item" and _key(block.text) in anchors:
             block.is_link = True
+
+
+def _link_share(text: str, anchors: set[str]) -> float:
+    """The share of ``text`` that reads as the text of links of the page."""
+    padded = f" {_key(text)} "
+    if not padded.strip():
+        return 0.0
+    covered = bytearray(len(padded))
+    for anchor in anchors:
+        # Padding with spaces matches whole words only: "section 1" is not in "section 10".
+        needle = f" {anchor} "
+        start = padded.find(needle)
+        while start >= 0:
+            covered[start : start + len(needle)] = b"\x01" * len(needle)
+            start = padded.find(needle, start + 1)
+    return covered.count(1) / len(padded)
 
 
 def _title_keys(tree: lxml.html.HtmlElement) -> set[str]:

@@ -155,7 +155,9 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
             if statement.strip():
                 db.execute(statement)
         if not db["articles_fts"].exists():
-            db["articles"].enable_fts(["title", "text"], tokenize=TOKENIZE, create_triggers=True)
+            db.table("articles").enable_fts(
+                ["title", "text"], tokenize=TOKENIZE, create_triggers=True
+            )
 
 
 @contextlib.contextmanager

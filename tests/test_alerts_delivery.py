@@ -170,3 +170,21 @@ def test_sentence_diff() -> None:
     assert change.removed == ("Tokyo signed a deal.", "Prices rose 5%.")
     many = diff.compare("A", "", "B", " ".join(f"Sentence {i}." for i in range(9)))
     assert many.old_title == "A" and len(many.added) == 5 and many.more_added == 4
+
+
+def test_flush_takes_backed_off_alerts_but_not_fresh_claims(
+    tmp_path: Path, sinks: tuple[SmtpSink, WebhookSink]
+) -> None:
+    smtp, _ = sinks
+    config, db = setup(tmp_path, email=email_cfg(smtp.port))
+    save(db, story("a", "Rare earths deal", RARE), ("email",))
+    save(db, story("b", "PM in Tokyo", TAKAICHI), ("email",))
+    now = datetime.now(UTC) + timedelta(seconds=1)
+    smtp.data_reply = "451 4.3.0 busy"
+    deliver_pending(db, config, now=now)  # both now back off for a minute
+    smtp.data_reply = None
+    save(db, story("c", "Magnets", "Rare earths magnets."), ("email",))
+    outbox.claim_due(db, "email", now, LEASE, everything=False)  # another pass took "c"
+
+    assert deliver_pending(db, config, now=now, everything=True).sent == 2
+    assert [r["status"] for r in alert_rows(db)] == ["sent", "sent", "pending"]

@@ -11,8 +11,9 @@ import logging
 import smtplib
 import ssl
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import format_datetime, make_msgid
 
 from crawler.alerts.base import Alert, DeliveryError, Outgoing
 from crawler.alerts.email_body import html_body, text_body
@@ -44,7 +45,7 @@ class EmailChannel:
         msg["Subject"] = one_line(subject(alerts), 250)
         msg["From"] = self.config.sender
         msg["To"] = ", ".join(self.config.to)
-        msg["Date"] = formatdate(localtime=False)
+        msg["Date"] = format_datetime(datetime.now(UTC))
         msg["Message-ID"] = make_msgid(domain=self.config.sender.rpartition("@")[2] or None)
         msg["Auto-Submitted"] = "auto-generated"  # keeps vacation replies away (RFC 3834)
         msg.set_content(text_body(alerts))

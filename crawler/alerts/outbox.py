@@ -80,19 +80,24 @@ def enqueue_notice(
 def claim_due(
     db: sqlite_utils.Database, channel: str, now: datetime, lease: timedelta, everything: bool
 ) -> list[dict[str, Any]]:
-    """Take the pending alerts of ``channel`` that are due (all pending ones if ``everything``).
+    """Take the pending alerts of ``channel`` that are due (``everything``: also those
+    waiting out a retry backoff).
 
     Claiming pushes ``next_attempt_at`` past the time a delivery pass may take, in one write
     transaction, so a daemon and a one-off crawl delivering at the same moment never both send
     the same alert; if this process dies, the alerts come due again when the lease ends.
+    ``everything`` still skips never-attempted alerts with a future time: those are claimed.
+    (A retry claimed by another pass cannot be told from one backing off, so a flush racing
+    that pass may send it twice.)
     """
-    due = "" if everything else "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
-    params: tuple = (channel,) if everything else (channel, stamp(now))
+    due = "next_attempt_at IS NULL OR next_attempt_at <= ?"
+    if everything:
+        due += " OR attempts > 0"
     with transaction(db):
         cur = db.execute(
-            f"SELECT * FROM alerts WHERE status = 'pending' AND channel = ? {due}"
+            f"SELECT * FROM alerts WHERE status = 'pending' AND channel = ? AND ({due}) "
             "ORDER BY created_at, id",
-            params,
+            (channel, stamp(now)),
         )
         cols = [d[0] for d in cur.description]
         rows = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]

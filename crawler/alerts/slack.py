@@ -83,8 +83,12 @@ class SlackChannel:
                 f"{self.name}: webhook URL not set: environment variable "
                 f"{self.config.webhook_url_env} is empty"
             )
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        try:
+            parts = urlsplit(url)
+            ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+        except ValueError:  # its message would quote the URL
+            ok = False
+        if not ok:
             raise DeliveryError(f"{self.name}: the webhook URL is not an http(s) URL")
         return url
 
