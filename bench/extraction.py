@@ -52,7 +52,8 @@ def main() -> None:
     print(f"{'extractor':<36} {'precision':>9} {'recall':>7} {'F1':>7} {'median ms':>10}")
     for run in runs:
         m = run.metrics(pages)
-        print(f"{run.name:<36} {m.precision:>9.4f} {m.recall:>7.4f} {m.f1:>7.4f} {run.median_ms:>10.1f}")
+        scores = f"{m.precision:>9.4f} {m.recall:>7.4f} {m.f1:>7.4f}"
+        print(f"{run.name:<36} {scores} {run.median_ms:>10.1f}")
     print(f"\nmedian time ratio newsmon / plain trafilatura: {_ratio(runs[0], runs[1]):.2f}x")
 
 

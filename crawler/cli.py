@@ -392,3 +392,92 @@ def alerts_flush(ctx: click.Context) -> None:
     finally:
         db.close()
     click.echo(terminal_safe(str(report)))
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to listen on (0.0.0.0 makes it reachable from other machines).")
+@click.option("-p", "--port", type=int, default=8001, show_default=True,
+              help="Port to listen on (0: any free port).")
+@click.pass_context
+@friendly
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Browse the database in Datasette: search, facets, canned queries.
+
+    Needs the ui extra: pip install 'newsmon[ui]'. Stop it with Ctrl-C.
+
+    \b
+    Example:
+        newsmon serve --port 8001
+    """
+    from crawler.serve import DatasetteMissing, serve_database
+
+    try:
+        ctx.exit(serve_database(get_config(ctx).database, host=host, port=port))
+    except DatasetteMissing as exc:
+        raise UserError(str(exc)) from None
+
+
+@cli.command()
+@click.option("--watch", help="Only stories matching this watch (default: every watch).")
+@click.option("--limit", type=int, default=100, show_default=True, help="At most this many entries.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Write the feed to this file, atomically (default: standard output).")
+@click.pass_context
+@friendly
+def feed(ctx: click.Context, watch: str | None, limit: int, output: str | None) -> None:
+    """An Atom feed of matched stories, newest first, for feed readers.
+
+    \b
+    Example:
+        newsmon feed --watch rare-earths -o /var/www/feeds/rare-earths.atom
+    """
+    from crawler.feed import build_feed
+    from crawler.output import open_output
+
+    db = open_db(ctx)
+    try:
+        document = build_feed(db, watch, limit=limit)
+    finally:
+        db.close()
+    with open_output(output, binary=True) as out:
+        out.write(document)
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv",
+              show_default=True, help="CSV for spreadsheets, JSON Lines for programs.")
+@click.option("--since", help="Only stories published (or first seen) since this ISO date.")
+@click.option("--site", help="Only stories of this site.")
+@click.option("--watch", help="Only stories matching this watch.")
+@click.option("--all", "all_", is_flag=True, help="Every stored story, matched or not.")
+@click.option("--bom", is_flag=True, help="CSV: start with a UTF-8 BOM (for Excel).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Write to this file, atomically (default: standard output).")
+@click.pass_context
+@friendly
+def export(ctx: click.Context, fmt: str, since: str | None, site: str | None,
+           watch: str | None, all_: bool, bom: bool, output: str | None) -> None:
+    """Export stories, newest first, as CSV or JSON Lines.
+
+    CSV cells starting with = + - @ get a leading ' so that spreadsheets do not run them
+    as formulas; JSON Lines is exported unchanged.
+
+    \b
+    Example:
+        newsmon export --format csv --watch takaichi -o takaichi.csv
+        newsmon export --format jsonl --all --since 2025-11-01 > stories.jsonl
+    """
+    from crawler.export import export as export_stories
+    from crawler.output import open_output
+
+    since = _since(since)
+    db = open_db(ctx)
+    try:
+        with open_output(output) as out:
+            count = export_stories(db, out, fmt, bom=bom, since=since, site=site,
+                                   watch=watch, matched_only=not all_)
+    finally:
+        db.close()
+    if output:
+        click.echo(f"{count} stories written to {terminal_safe(output)}", err=True)

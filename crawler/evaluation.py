@@ -114,7 +114,9 @@ def evaluate(truth: Mapping[str, str], predictions: Mapping[str, str]) -> Metric
 
     Every id of ``truth`` is scored; a missing prediction counts as an empty extraction.
     """
-    return metrics_from_scores(score_page(body, predictions.get(key, "")) for key, body in truth.items())
+    return metrics_from_scores(
+        score_page(body, predictions.get(key, "")) for key, body in truth.items()
+    )
 
 
 # --- running extractors over the data set ----------------------------------------------
@@ -148,7 +150,9 @@ class Run:
         return statistics.median(self.seconds) * 1000 if self.seconds else 0.0
 
 
-def load_pages(directory: Path, limit: int | None = None, ids: Iterable[str] | None = None) -> list[Page]:
+def load_pages(
+    directory: Path, limit: int | None = None, ids: Iterable[str] | None = None
+) -> list[Page]:
     """Load the data set in ``directory`` (``ground-truth.json`` and ``<id>.html.gz`` files).
 
     Pages come sorted by id; ``ids`` picks given pages, ``limit`` keeps the first ones.

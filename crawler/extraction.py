@@ -18,10 +18,12 @@ The pipeline, each step kept because it measured better on the article-extractio
 from __future__ import annotations
 
 import copy
+import itertools
 import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import charset_normalizer
 import lxml.html
@@ -31,7 +33,7 @@ from w3lib.encoding import html_to_unicode
 
 logger = logging.getLogger(__name__)
 
-HtmlInput = str | bytes | lxml.html.HtmlElement
+HtmlInput: TypeAlias = str | bytes | lxml.html.HtmlElement
 
 # Below this many characters a precision-mode result is treated as a miss (trafilatura's own
 # default minimum extraction size).
@@ -44,13 +46,16 @@ _SNIFF_BYTES = 64 * 1024
 # Trafilatura's cost grows faster than linearly with the number of elements. News pages
 # have a few thousand once scripts are gone (at most ~1,200 in the benchmark); past
 # FAST_MODE_ELEMENTS the external-extractor comparison and the rescue pass are skipped, and
-# a page is cut after MAX_ELEMENTS, where an article has long begun.
+# a page is shrunk to MAX_ELEMENTS: navigation first, then everything after that many
+# elements, where an article has long begun.
 FAST_MODE_ELEMENTS = 10_000
 MAX_ELEMENTS = 30_000
 
 # No huge_tree: libxml2's default depth limit is what keeps absurdly nested markup cheap.
 _PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False)
 _NON_CONTENT_TAGS = ("script", "style", "noscript", "template", "svg")
+# Not <form>: some sites wrap the whole page in one.
+_CHROME_TAGS = ("nav", "aside", "footer", "select")
 
 # lxml refuses str input that still carries an XML encoding declaration, and control
 # characters that XML forbids.
@@ -60,16 +65,13 @@ _INVALID_XML_CHARS_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # Class/id fragments of widgets that are never part of an article body. Trafilatura already
 # knows many of them; these are the ones it misses, hover cards above all (hidden pop-ups
 # whose text lands in the middle of sentences) and promotion rails.
-_BOILERPLATE_ATTR_RE = (
-    r"(^|[\s_-])(tooltip|popover|hovercard|rollover|popup|modal|newsletter|subscribe|signup|"
+_BOILERPLATE_ATTR_RE = re.compile(
+    r"(?:^|[\s_-])(?:tooltip|popover|hovercard|rollover|popup|modal|newsletter|subscribe|signup|"
     r"sign-up|cookie|consent|gdpr|related|read-?more|recommended|recirc|trending|outbrain|"
-    r"taboola|promo|share|sharing|sharebar|social|author-bio|about-author|comment-form|respond)"
+    r"taboola|promo|share|sharing|sharebar|social|author-bio|about-author|comment-form|respond)",
+    re.IGNORECASE,
 )
-_BOILERPLATE_XPATH = etree.XPath(
-    "//*[not(self::html or self::body)][@class or @id]"
-    f"[re:test(concat(@class, ' ', @id), '{_BOILERPLATE_ATTR_RE}', 'i')]",
-    namespaces={"re": "http://exslt.org/regular-expressions"},
-)
+_NAMED_ELEMENTS_XPATH = etree.XPath("//body//*[@class or @id]")
 # A boilerplate-looking element holding this share of the page's paragraph text is more
 # likely a content wrapper with an unlucky class name ("modal-enabled", "entry-read-more").
 _MAX_BOILERPLATE_SHARE = 0.25
@@ -78,22 +80,27 @@ _EMBED_CLASS_RE = re.compile(r"twitter-tweet|instagram-media|tiktok-embed", re.I
 _SOCIAL_WRAPPER_RE = re.compile(r"social|share|embed", re.IGNORECASE)
 
 # Promotions and navigation that sit inside article containers: matched at the start of a
-# short block only, so that sentences which merely mention these words survive.
+# short block only, and worded as labels or calls to action, so that sentences which merely
+# mention these words survive.
 _PROMO_RE = re.compile(
     r"^(?:related(?: articles?| stories| coverage| content)?\s*:|read (?:more|also|next)\b|"
     r"see (?:more|also)\s*:|also read\b|more\s*:|don'?t miss\b|you may also like|"
-    r"recommended\b|follow (?:us|him|her|them|\w+) on\b|subscribe\b|sign up\b|copyright\b|©|"
-    r"all rights reserved|have a tip\b|tell us what you think|thanks for signing up|"
-    r"share (?:this|on)\b|get the latest\b)",
+    r"recommended(?: for you| stories| articles| reading)?\s*(?::|$)|"
+    r"follow (?:us|him|her|them|\w+) on\b|subscribe\b|sign up\b|"
+    r"(?:copyright\s*)?(?:©|\(c\)\s*\d{4})|copyright\b[^.!?]*\d{4}|all rights reserved|"
+    r"have a tip\b|tell us what you think|thanks for signing up|share (?:this|on)\b|"
+    r"get the latest\b)",
     re.IGNORECASE,
 )
 _MAX_PROMO_CHARS = 300
 
-# Metadata lines (tags, sources, credits, timestamps) that extractors leave at the edges.
+# Metadata lines (tags, sources, credits, datelines, timestamps) that extractors leave at the
+# edges of the body.
 _META_RE = re.compile(
-    r"^(?:filed under|tags?|tagged(?: with)?|categories|category|posted in|sources?|"
-    r"(?:additional )?reporting by|editing by|written by|edited by|compiled by|"
-    r"updated|last updated|published|posted|reading time|read time)\b",
+    r"^(?:(?:filed under|tags?|tagged(?: with)?|categories|category|posted in|sources?|"
+    r"reading time|read time)\s*:|(?:additional )?reporting by\b|"
+    r"(?:editing|written|edited|compiled) by\b|(?:last )?updated\b.*(?:\d|\bby\b)|"
+    r"(?:published|posted)\b.*(?:\d|\bby\b))",
     re.IGNORECASE,
 )
 _TIMESTAMP_RE = re.compile(r"\d{1,2}:\d{2}|\d{1,2}/\d{1,2}/\d{2,4}|\d{4}-\d{2}-\d{2}")
@@ -163,10 +170,7 @@ def extract_body(html: HtmlInput, url: str | None = None) -> str:
     and gives "".
     """
     try:
-        if isinstance(html, lxml.html.HtmlElement):
-            tree = copy.deepcopy(html)
-        else:
-            tree = parse_html(html)
+        tree = copy.deepcopy(html) if isinstance(html, lxml.html.HtmlElement) else parse_html(html)
         return _extract(tree, url)
     except Exception:
         # One odd page must never stop a crawl: log it with its traceback and move on.
@@ -177,7 +181,7 @@ def extract_body(html: HtmlInput, url: str | None = None) -> str:
 def _extract(tree: lxml.html.HtmlElement, url: str | None) -> str:
     titles = _title_keys(tree)
     etree.strip_elements(tree, *_NON_CONTENT_TAGS, with_tail=False)
-    size = _truncate(tree, MAX_ELEMENTS)
+    size = _shrink(tree, MAX_ELEMENTS)
     _rescue_embeds(tree)
     _drop_boilerplate(tree)
     body = _trafilatura_body(tree, url, fast=size > FAST_MODE_ELEMENTS)
@@ -222,15 +226,21 @@ def _trafilatura_body(
 # --- tree preparation -------------------------------------------------------------------
 
 
-def _truncate(tree: lxml.html.HtmlElement, limit: int) -> int:
-    """Cut the document after its first ``limit`` elements; return the resulting size."""
-    size = 0
-    for size, last in enumerate(tree.iter(), start=1):
-        if size > limit:
-            break
-    else:
+def _shrink(tree: lxml.html.HtmlElement, limit: int) -> int:
+    """Bring the document down to ``limit`` elements; return the resulting size.
+
+    Navigation, asides and footers go first; if that is not enough, the document is
+    cut after its first ``limit`` elements.
+    """
+    size = _count_elements(tree)
+    if size <= limit:
+        return size
+    etree.strip_elements(tree, *_CHROME_TAGS, with_tail=False)
+    size = _count_elements(tree)
+    if size <= limit:
         return size
     logger.info("page cut to its first %s elements", limit)
+    last = next(itertools.islice(tree.iter(), limit, None))
     node = last
     while node.getparent() is not None:
         parent = node.getparent()
@@ -239,6 +249,10 @@ def _truncate(tree: lxml.html.HtmlElement, limit: int) -> int:
         node = parent
     last.getparent().remove(last)
     return limit
+
+
+def _count_elements(tree: lxml.html.HtmlElement) -> int:
+    return sum(1 for _ in tree.iter())
 
 
 def _rescue_embeds(tree: lxml.html.HtmlElement) -> None:
@@ -264,7 +278,11 @@ def _paragraph_chars(element: lxml.html.HtmlElement) -> int:
 def _drop_boilerplate(tree: lxml.html.HtmlElement) -> None:
     """Remove widgets whose class or id says they are boilerplate, unless they hold a large
     part of the page's paragraph text."""
-    candidates = _BOILERPLATE_XPATH(tree)
+    candidates = [
+        element
+        for element in _NAMED_ELEMENTS_XPATH(tree)
+        if _BOILERPLATE_ATTR_RE.search(f"{element.get('class', '')} {element.get('id', '')}")
+    ]
     if not candidates:
         return
     limit = _MAX_BOILERPLATE_SHARE * _paragraph_chars(tree)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import struct
 import zlib
 from collections.abc import Sequence
 
@@ -49,9 +50,20 @@ CREATE TABLE IF NOT EXISTS lsh_bands (
 ) WITHOUT ROWID;
 """
 
-_BAND_ROWS = ", ".join(["(?, ?, ?)"] * BANDS)  # one statement indexes all bands of a story
+# One statement indexes all bands of a story, one finds all its candidates. CROSS JOIN keeps
+# the probes as the outer loop: one primary-key search per band, never a scan.
+_INDEX_SQL = "INSERT OR IGNORE INTO lsh_bands (band, bucket, article_id) VALUES " + ", ".join(
+    ["(?, ?, ?)"] * BANDS
+)
+_CANDIDATES_SQL = (
+    "SELECT DISTINCT l.article_id FROM (VALUES " + ", ".join(["(?, ?)"] * BANDS) + ") AS v "
+    "CROSS JOIN lsh_bands AS l ON l.band = v.column1 AND l.bucket = v.column2 "
+    "ORDER BY l.article_id"
+)
 _PUNCT = re.compile(r"[^\w\s]+")
 _MASK32 = np.uint64(0xFFFFFFFF)
+_SIGN32 = 0x80000000
+_SIGNATURE = struct.Struct(f"<{NUM_PERM}I")
 _SHIFT32 = np.uint64(32)
 
 
@@ -71,7 +83,6 @@ def _constants(label: str, count: int) -> U64:
 _SHINGLE_MIX = _constants("newsmon-shingle-", SHINGLE)
 _PERM_A = _constants("newsmon-minhash-a-", NUM_PERM)
 _PERM_B = _constants("newsmon-minhash-b-", NUM_PERM)[:, None]
-_BAND_MIX = _constants("newsmon-band-", ROWS)
 
 
 def tokens(text: str) -> list[str]:
@@ -113,17 +124,31 @@ def signature(text: str) -> list[int]:
 
 def similarity(a: Sequence[int], b: Sequence[int]) -> float:
     """Estimated Jaccard similarity of the bodies behind two signatures."""
-    if not a or len(a) != len(b):
+    if len(a) != NUM_PERM or len(b) != NUM_PERM:
         return 0.0
-    return float(np.mean(np.asarray(a, dtype=np.uint32) == np.asarray(b, dtype=np.uint32)))
+    return _similarity(_pack(a), _pack(b))
+
+
+def _similarity(a: bytes, b: bytes) -> float:
+    return float(np.count_nonzero(np.frombuffer(a, "<u4") == np.frombuffer(b, "<u4"))) / NUM_PERM
 
 
 def buckets(sig: Sequence[int]) -> list[int]:
     """The LSH bucket of each band of a signature, as signed 32-bit ints (compact in SQLite)."""
-    bands = np.asarray(sig, dtype=np.uint64).reshape(BANDS, ROWS)
-    mixed = (bands * _BAND_MIX).sum(axis=1, dtype=np.uint64)
-    folded = (mixed ^ (mixed >> _SHIFT32)) & _MASK32
-    return [int(v) for v in folded.astype(np.uint32).view(np.int32)]
+    return _buckets(_pack(sig))
+
+
+def _buckets(packed: bytes) -> list[int]:
+    view, width = memoryview(packed), 4 * ROWS
+    return [
+        (zlib.crc32(view[start : start + width]) ^ _SIGN32) - _SIGN32
+        for start in range(0, len(view), width)
+    ]
+
+
+def _pack(sig: Sequence[int]) -> bytes:
+    """A signature as stored: NUM_PERM little-endian uint32 (raises on a malformed one)."""
+    return _SIGNATURE.pack(*sig)
 
 
 def ensure_tables(db: sqlite_utils.Database) -> None:
@@ -142,33 +167,20 @@ def find(db: sqlite_utils.Database, story: Story) -> int | None:
     if len(story.signature) != NUM_PERM:
         return None
     ensure_tables(db)
-    candidates = _candidates(db, story.signature)
-    if not candidates:
-        return None
-    return _first_match(db, candidates, np.asarray(story.signature, dtype=np.uint32))
+    packed = _pack(story.signature)
+    candidates = _candidates(db, packed)
+    return _first_match(db, candidates, packed) if candidates else None
 
 
-def _candidates(db: sqlite_utils.Database, sig: Sequence[int]) -> list[int]:
-    """Stored stories sharing at least one band bucket with ``sig``, oldest first."""
-    rows = ", ".join(["(?, ?)"] * BANDS)
-    params = [p for band, bucket in enumerate(buckets(sig)) for p in (band, bucket)]
-    # CROSS JOIN keeps the probes as the outer loop: one primary-key search per band.
-    return [
-        row[0]
-        for row in db.execute(
-            f"SELECT DISTINCT l.article_id FROM (VALUES {rows}) AS v "
-            "CROSS JOIN lsh_bands AS l ON l.band = v.column1 AND l.bucket = v.column2 "
-            "ORDER BY l.article_id",
-            params,
-        )
-    ]
+def _candidates(db: sqlite_utils.Database, packed: bytes) -> list[int]:
+    """Stored stories sharing at least one band bucket, oldest first."""
+    params = [p for band, bucket in enumerate(_buckets(packed)) for p in (band, bucket)]
+    return [row[0] for row in db.execute(_CANDIDATES_SQL, params)]
 
 
-def _first_match(
-    db: sqlite_utils.Database, candidates: list[int], sig: npt.NDArray[np.uint32]
-) -> int | None:
+def _first_match(db: sqlite_utils.Database, candidates: list[int], packed: bytes) -> int | None:
     """The original of the oldest candidate whose signature is similar enough."""
-    chunk = 100  # stays under SQLite's variable limit; a lookup rarely has more candidates
+    chunk = 100  # the oldest candidates usually settle it; no need to read them all
     for start in range(0, len(candidates), chunk):
         ids = candidates[start : start + chunk]
         rows = db.execute(
@@ -176,10 +188,9 @@ def _first_match(
             f"JOIN articles a ON a.id = s.article_id WHERE s.article_id IN ({_marks(ids)}) "
             "ORDER BY s.article_id",
             ids,
-        ).fetchall()
-        for original, blob in rows:
-            stored = np.frombuffer(blob, dtype="<u4")
-            if len(stored) == NUM_PERM and np.mean(stored == sig) >= THRESHOLD:
+        )
+        for original, stored in rows:
+            if len(stored) == len(packed) and _similarity(stored, packed) >= THRESHOLD:
                 return int(original)
     return None
 
@@ -192,19 +203,13 @@ def add(db: sqlite_utils.Database, article_id: int, story: Story) -> None:
     if len(story.signature) != NUM_PERM:
         return
     ensure_tables(db)
-    blob = np.asarray(story.signature, dtype="<u4").tobytes()
+    packed = _pack(story.signature)
     db.execute(
         "INSERT OR REPLACE INTO article_signatures (article_id, signature) VALUES (?, ?)",
-        (article_id, blob),
+        (article_id, packed),
     )
-    db.execute(
-        f"INSERT OR IGNORE INTO lsh_bands (band, bucket, article_id) VALUES {_BAND_ROWS}",
-        [
-            p
-            for band, bucket in enumerate(buckets(story.signature))
-            for p in (band, bucket, article_id)
-        ],
-    )
+    rows = [p for band, bucket in enumerate(_buckets(packed)) for p in (band, bucket, article_id)]
+    db.execute(_INDEX_SQL, rows)
 
 
 def remove(db: sqlite_utils.Database, article_id: int) -> None:
@@ -215,14 +220,12 @@ def remove(db: sqlite_utils.Database, article_id: int) -> None:
     ).fetchone()
     if row is None:
         return
-    sig = np.frombuffer(row[0], dtype="<u4")
-    if len(sig) == NUM_PERM:
-        # The bucket keys are recomputed so each row is deleted by primary key, not by a scan.
-        for band, bucket in enumerate(buckets(sig.tolist())):
-            db.execute(
-                "DELETE FROM lsh_bands WHERE band = ? AND bucket = ? AND article_id = ?",
-                (band, bucket, article_id),
-            )
+    # The bucket keys are recomputed so each row is deleted by primary key, not by a scan.
+    for band, bucket in enumerate(_buckets(row[0])):
+        db.execute(
+            "DELETE FROM lsh_bands WHERE band = ? AND bucket = ? AND article_id = ?",
+            (band, bucket, article_id),
+        )
     db.execute("DELETE FROM article_signatures WHERE article_id = ?", (article_id,))
 
 

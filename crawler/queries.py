@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlite_utils
@@ -83,61 +83,23 @@ def parse_when(value: str) -> datetime:
 
 def site_status(db: sqlite_utils.Database, config: Config) -> list[dict[str, Any]]:
     """Per site: last run, its result and counts, the next scheduled run, and health."""
+    from crawler import health, schedule
+
     out = []
     for site in config.sites:
-        runs = _dict_rows(
-            db, "SELECT * FROM runs WHERE site = ? ORDER BY id DESC LIMIT 50", [site.name]
-        )
-        last = runs[0] if runs else None
+        rows = _dict_rows(db, "SELECT * FROM runs WHERE site = ? ORDER BY id DESC LIMIT 1",
+                          [site.name])
+        last = rows[0] if rows else None
         entry: dict[str, Any] = {
             "site": site.name,
             "last_run": last["started_at"] if last else None,
             "last_status": last["status"] if last else None,
             "last_error": last["error"] if last else None,
-            "next_run": _next_run(site, last),
-            "health": health(runs, config),
+            "next_run": schedule.next_run(db, site, last["started_at"] if last else None),
+            "health": health.assess(db, site.name, config).state,
         }
         for key in ("pages", "articles_new", "articles_changed", "articles_unchanged",
                     "duplicates", "matches", "errors"):
             entry[key] = last[key] if last else 0
         out.append(entry)
     return out
-
-
-def health(runs: list[dict[str, Any]], config: Config) -> str:
-    """``ok``, ``failing`` (N errors in a row), ``silent`` (no new story for too long),
-    or ``unknown`` (never run)."""
-    if not runs:
-        return "unknown"
-    streak = 0
-    for run in runs:
-        if run["status"] != "error":
-            break
-        streak += 1
-    if streak >= config.health_failures:
-        return "failing"
-    from crawler.config import parse_interval
-
-    window = parse_interval(config.health_silence)
-    oldest = parse_when(runs[-1]["started_at"])
-    latest = parse_when(runs[0]["started_at"])
-    if latest - oldest >= window and not any(r["articles_new"] for r in runs
-                                             if latest - parse_when(r["started_at"]) <= window):
-        return "silent"
-    return "ok"
-
-
-def _next_run(site: Any, last: dict[str, Any] | None) -> str | None:
-    if not site.enabled:
-        return None
-    if site.cron:
-        from apscheduler.triggers.cron import CronTrigger
-
-        trigger = CronTrigger.from_crontab(site.cron)
-        now = datetime.now().astimezone()
-        fire = trigger.get_next_fire_time(None, now)
-        return fire.isoformat() if fire else None
-    if last is None:
-        return "now"
-    interval: timedelta = site.interval
-    return (parse_when(last["started_at"]) + interval).isoformat()

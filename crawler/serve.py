@@ -69,7 +69,7 @@ def datasette_command(
     ]  # fmt: skip
 
 
-def serve(
+def serve_database(
     database: str | Path,
     *,
     host: str = "127.0.0.1",

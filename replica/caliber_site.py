@@ -40,7 +40,10 @@ class CaliberSite(ReplicaSite):
     base_path = "/en/"
     routes = [
         (re.compile(r"/(en/|az/)?"), "_home"),
-        (re.compile(r"/(en/|az/)?post/([^/]+)"), "_article"),
+        # The CMS also answers a trailing-slash variant and an AMP edition of every story;
+        # both declare the plain URL as canonical.
+        (re.compile(r"/(en/|az/)?post/([^/]+)/?"), "_article"),
+        (re.compile(r"/(en/|az/)?post/([^/]+)/amp/?"), "_article"),
         (re.compile(r"/(en/|az/)?category/([^/]+)"), "_category"),
         (re.compile(r"/en/search(?:/(.*))?"), "_search"),
         (re.compile(r"/rss\.xml"), "_rss"),

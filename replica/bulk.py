@@ -1,0 +1,510 @@
+"""A big synthetic replica for throughput benchmarks: thousands of WordPress-style stories.
+
+`bulk(count, seed)` builds an EQMint-flavoured WordPress site (same markup, endpoints and
+Yoast SEO tags as `replica.eqmint_site`, so the `eqmint` spider's selectors fit it) whose
+stories are generated deterministically from the seed: pseudo-English prose of 3-25 KB,
+a few stories mentioning the seed watches' topics, one in fifty a syndicated rewrite of an
+earlier story. Pages carry the bloat real news sites ship around a story (inline theme CSS
+and scripts, a mega menu, reader comments, related and popular-post rails, a link-heavy
+footer), so a story page weighs 40-170 KB, like a real one.
+
+The sitemaps are split as Yoast and WordPress core split them (1,000 and 2,000 URLs per
+file), so a crawler sees every story through the sitemap index.
+
+    with BulkServer(bulk(3000)) as srv:     # pre-rendered, gzip-ready, keep-alive
+        urlopen(srv.base_url + "post-sitemap.xml")
+
+Pages are rendered once and kept (the site is not edited during a benchmark); `BulkServer`
+serves those bytes from an asyncio loop in a thread of its own, because the stdlib
+`ReplicaServer` spends more CPU per request (header parsing, gzip on every response) than the
+crawler under test, which would measure the server instead of the crawler.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import math
+import random
+import re
+import sys
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from itertools import accumulate
+from types import TracebackType
+
+from replica import eqmint_html as tpl
+from replica.base import Heading, Request, Response, Story, slugify
+from replica.eqmint_api import plain_content
+from replica.eqmint_site import FIRST_POST_ID, EqmintSite
+from replica.render import esc, sitemap_index, urlset
+from replica.wire import compressible, etag_of, http_date
+
+DEFAULT_SEED = 20251103
+YOAST_PER_SITEMAP = 1000
+CORE_PER_SITEMAP = 2000
+RELATED_SIZE = 6
+SECTIONS = ("Finance News", "Business", "Markets", "World", "Technology", "Energy", "Politics")
+AUTHORS = (
+    "Aditya Pareek", "Meera Iyer", "Rohan Kapoor", "Sara Thomas", "Vikram Rao",
+    "Ananya Das", "Kabir Mehta", "Nisha Menon", "Arjun Nair", "Priya Sethi",
+)  # fmt: skip
+_COMMON = (  # noqa: SIM905 - prose reads better than 150 quoted words
+    "the of and to in a is that for on with as was by at from it said has be are have will "
+    "its an which this after more than new but were had also their been over about year "
+    "government market company percent who would two first could into last since when up "
+    "out some other people may all while week minister country economic growth prices plan "
+    "under billion million officials report data state trade according because between "
+    "during three years only most such where those against before global policy investors "
+    "shares demand supply sector industry bank central rate rates interest inflation "
+    "exports imports deal talks agreement analysts expected record quarter profit revenue "
+    "production energy oil gas power climate security defence border election parliament "
+    "court ruling support public private foreign domestic regional national international "
+    "leaders meeting summit president chief executive board plans announced statement"
+).split()
+_NAMES = (  # noqa: SIM905
+    "Mumbai Delhi Tokyo Beijing Washington London Brussels Berlin Paris Baku Moscow Sydney "
+    "Reuters Sensex Nifty Tata Reliance Infosys Adani Toyota Sony Siemens Airbus Boeing"
+).split()
+_TOPICS = (
+    "Rare earths supply remains the main worry for carmakers across the region.",
+    "Prime Minister Sanae Takaichi said the government would act quickly on the package.",
+    "Officials described the rare earth magnets agreement as a turning point.",
+)
+# Zipf-like weights: the head of the common words far more often than the tail.
+_COMMON_WEIGHTS = [1 / (rank + 2) for rank in range(len(_COMMON))]
+_NOISE_WORDS = 180  # distinct rare words, so no two stories share every shingle
+_CSS_RULES = 400  # rules in the inline theme stylesheet (~15 KB)
+
+
+@dataclass(frozen=True)
+class _Served:
+    """A response ready for the wire: headers and body, identity and gzip encoded."""
+
+    status: int
+    head: bytes  # status line and headers without Content-Length / Content-Encoding
+    body: bytes
+    gzipped: bytes | None
+
+
+class _Prose:
+    """Deterministic pseudo-English from one random generator."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        noise = [f"{w}{rng.randint(10, 99)}" for w in rng.sample(_COMMON, 60)]
+        noise += ["".join(rng.choices("bcdfgklmnprstvz", k=3)) + "ia" for _ in range(_NOISE_WORDS)]
+        self.words = [*_COMMON, *_NAMES, *noise]
+        self.weights = list(
+            accumulate([*_COMMON_WEIGHTS, *[0.3] * len(_NAMES), *[0.1] * len(noise)])
+        )
+
+    def sentence(self) -> str:
+        words = self.rng.choices(self.words, cum_weights=self.weights, k=self.rng.randint(8, 26))
+        if self.rng.random() < 0.3:
+            words.insert(self.rng.randint(1, len(words) - 1), f"{self.rng.randint(2, 98)}%")
+        return words[0].capitalize() + " " + " ".join(words[1:]) + self.rng.choice(".....?")
+
+    def paragraph(self, sentences: int = 0) -> str:
+        count = sentences or self.rng.randint(2, 6)
+        return " ".join(self.sentence() for _ in range(count))
+
+    def headline(self) -> str:
+        words = self.rng.choices(self.words, cum_weights=self.weights, k=self.rng.randint(6, 12))
+        return words[0].capitalize() + " " + " ".join(words[1:])
+
+    def tags(self) -> list[str]:
+        return self.rng.choices(self.words, cum_weights=self.weights, k=self.rng.randint(1, 5))
+
+
+def generate_stories(count: int, seed: int = DEFAULT_SEED) -> list[Story]:
+    """``count`` stories, each a function of (seed, index) only: the first N of a bigger
+    site are the same N stories."""
+    newest = datetime(2025, 11, 3, 18, 0, tzinfo=tpl.IST)
+    stories: list[Story] = []
+    for index in range(count):
+        rng = random.Random(f"{seed}:{index}")
+        prose = _Prose(rng)
+        paragraphs: list[str] = [prose.paragraph() for _ in range(rng.randint(4, 24))]
+        if index % 37 == 5:
+            paragraphs.insert(rng.randint(0, len(paragraphs)), rng.choice(_TOPICS))
+        if rng.random() < 0.3:
+            paragraphs.insert(rng.randint(1, len(paragraphs)), Heading(prose.headline(), 2))
+        if index % 50 == 49 and stories:
+            # A syndicated rewrite: an earlier story with another lede and a credit line.
+            original = stories[rng.randrange(len(stories))]
+            paragraphs = [prose.paragraph(), *original.paragraphs[1:], "This story first ran"]
+        title = f"{prose.headline()} ({index + 1})"
+        stories.append(
+            Story(
+                slug=f"{slugify(title)[:70].strip('-')}-{index + 1}",
+                title=title,
+                author=rng.choice(AUTHORS),
+                published=newest - timedelta(minutes=47 * index + rng.randint(0, 40)),
+                section=rng.choice(SECTIONS),
+                paragraphs=paragraphs,
+                tags=prose.tags(),
+                comments=[
+                    (rng.choice(AUTHORS), prose.paragraph(rng.randint(1, 3)))
+                    for _ in range(int(rng.random() ** 2 * 150))
+                ],
+            )
+        )
+    return stories
+
+
+class BulkSite(EqmintSite):
+    """The EQMint replica's WordPress, with many generated stories and real-world page bloat."""
+
+    name = "bulk"
+    routes = [
+        (re.compile(r"/post-sitemap(\d*)\.xml"), "_yoast_sitemap"),
+        (re.compile(r"/wp-sitemap-posts-post-(\d+)\.xml"), "_core_sitemap"),
+        *EqmintSite.routes,
+    ]
+
+    def __init__(self, stories: Sequence[Story], seed: int = DEFAULT_SEED) -> None:
+        self._by_slug = {s.slug: s for s in stories}
+        self._order: dict[str, int] = {}
+        self._next_id = FIRST_POST_ID
+        super().__init__(stories)
+        rng = random.Random(f"{seed}:chrome")
+        self.css = _stylesheet(rng)
+        self.script = _script(rng)
+        self.menu = _mega_menu(rng)
+        self.footer = _footer(rng)
+        self._cache: dict[tuple[str, str], Response] = {}
+
+    # -- faster lookups than the small replicas need ---------------------------------------------
+
+    def find(self, slug: str) -> Story | None:
+        """The story with this slug, or None (a dict lookup: the site has thousands)."""
+        return self._by_slug.get(slug)
+
+    def story(self, slug: str) -> Story:
+        """The story with this slug; KeyError if there is none."""
+        return self._by_slug[slug]
+
+    def add_story(self, story: Story) -> Story:
+        """Publish a story (see `ReplicaSite.add_story`)."""
+        with self._lock:
+            self._by_slug[story.slug] = story
+            return super().add_story(story)
+
+    def remove_story(self, slug: str) -> Story:
+        """Unpublish a story (see `ReplicaSite.remove_story`)."""
+        with self._lock:
+            story = super().remove_story(slug)
+            del self._by_slug[slug]
+            return story
+
+    def _assign_id(self, story: Story) -> None:
+        self.post_ids[story.slug] = self._next_id
+        self._next_id += 17
+
+    def _related(self, story: Story) -> list[Story]:
+        # The next stories in publication order: the base class scans every story per page.
+        if not self._order:
+            self._order = {s.slug: i for i, s in enumerate(self.stories)}
+        at = self._order[story.slug]
+        return self.stories[at + 1 : at + 1 + RELATED_SIZE]
+
+    # -- pages are rendered once: the site does not change during a benchmark ------------------
+
+    def handle(self, target: str, origin: str) -> Response:
+        """Answer a GET for `target`, from the cache when it was rendered before."""
+        key = (target, origin)
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._cache[key] = super().handle(target, origin)
+        return cached
+
+    def _touch(self, when: datetime) -> None:
+        super()._touch(when)
+        self._cache.clear()
+        self._order.clear()
+
+    # -- story pages with the bloat of a real theme ------------------------------------------------
+
+    def _single(self, req: Request, slug: str) -> Response | None:
+        story = self.find(slug)
+        if story is None:
+            return self._static_page(req, slug)
+        url = self.link(req, story)
+        post_id = self.post_ids[slug]
+        words = len(plain_content(story, req.origin).split())
+        head = tpl.head_tags(story, url, tpl.graph(story, url, req.origin, words))
+        related = [(self.link(req, s), s.title) for s in self._related(story)]
+        main = "\n".join(
+            [
+                tpl.article(story, post_id, req.origin),
+                _share_bar(url),
+                tpl.comments(story, req.origin),
+                tpl.related(related),
+                _cards("More from " + story.section, related, req.origin),
+            ]
+        )
+        body = f"post-template-default single single-post postid-{post_id} single-format-standard"
+        markup = self._page(req, f"{story.title} - {tpl.SITE}", body, head, main)
+        return Response(markup.encode("utf-8"), last_modified=story.updated)
+
+    def _page(self, req: Request, title: str, body_class: str, head: str, main: str) -> str:
+        sidebar = self._recent(req) + _cards(
+            "Popular", [(self.link(req, s), s.title) for s in self.stories[5:15]], req.origin
+        )
+        markup = tpl.page(req.origin, title, body_class, head, main, sidebar)
+        markup = markup.replace(
+            "</head>",
+            f"<style id='theme-inline-css'>{self.css}</style>\n"
+            f"<script id='theme-js'>{self.script}</script>\n</head>",
+            1,
+        )
+        markup = markup.replace("</header>\n<div id=\"content\"", f"{self.menu}</header>\n"
+                                "<div id=\"content\"", 1)  # fmt: skip
+        return markup.replace('<footer id="colophon"', f'{self.footer}<footer id="colophon"', 1)
+
+    # -- sitemaps split like Yoast's (1,000 per file) and WordPress core's (2,000) ----------------
+
+    def _sitemap_index(self, req: Request) -> Response:
+        files = max(1, math.ceil(len(self.stories) / YOAST_PER_SITEMAP))
+        entries: list[tuple[str, datetime | None]] = [
+            (f"{req.origin}/post-sitemap{n if n > 1 else ''}.xml", self.updated)
+            for n in range(1, files + 1)
+        ]
+        entries.append((f"{req.origin}/page-sitemap.xml", self._pages_modified()))
+        return sitemap_index(entries, self.updated)
+
+    def _yoast_sitemap(self, req: Request, number: str) -> Response | None:
+        return self._sitemap_page(req, int(number or "1"), YOAST_PER_SITEMAP)
+
+    def _wp_sitemap(self, req: Request) -> Response:
+        files = max(1, math.ceil(len(self.stories) / CORE_PER_SITEMAP))
+        entries: list[tuple[str, datetime | None]] = [
+            (f"{req.origin}/wp-sitemap-posts-post-{n}.xml", None) for n in range(1, files + 1)
+        ]
+        return sitemap_index(entries, self.updated)
+
+    def _core_sitemap(self, req: Request, number: str) -> Response | None:
+        return self._sitemap_page(req, int(number), CORE_PER_SITEMAP)
+
+    def _sitemap_page(self, req: Request, number: int, size: int) -> Response | None:
+        chosen = self.stories[(number - 1) * size : number * size]
+        if number < 1 or not chosen:
+            return None
+        return urlset([(self.link(req, s), s.updated) for s in chosen], self.updated)
+
+
+def bulk(count: int = 3000, seed: int = DEFAULT_SEED) -> BulkSite:
+    """A fresh bulk replica of ``count`` generated stories."""
+    return BulkSite(generate_stories(count, seed), seed)
+
+
+# --- page bloat ---------------------------------------------------------------------------------
+
+
+def _stylesheet(rng: random.Random) -> str:
+    props = ("margin", "padding", "color", "font-size", "line-height", "border", "display")
+    rules = []
+    for i in range(_CSS_RULES):
+        name = f".td-{rng.choice(_COMMON)}-{i}"
+        body = ";".join(f"{rng.choice(props)}:{rng.randint(0, 40)}px" for _ in range(3))
+        rules.append(f"{name}{{{body}}}")
+    return "".join(rules)
+
+
+def _script(rng: random.Random) -> str:
+    config = ",".join(f'"{rng.choice(_COMMON)}_{i}":{rng.randint(0, 9999)}' for i in range(250))
+    return f"var tdConfig={{{config}}};window.tdLoaded=function(){{return tdConfig}};"
+
+
+def _mega_menu(rng: random.Random) -> str:
+    columns = []
+    for section in SECTIONS:
+        links = "".join(
+            f'<li class="menu-item"><a href="/category/{slugify(section)}/{rng.choice(_COMMON)}/">'
+            f"{esc(rng.choice(_COMMON).capitalize())} {esc(rng.choice(_COMMON))}</a></li>"
+            for _ in range(10)
+        )
+        columns.append(
+            f'<li class="menu-item mega"><a href="/category/{slugify(section)}/">{esc(section)}'
+            f'</a><ul class="sub-menu">{links}</ul></li>'
+        )
+    return f'<nav class="td-mega-menu"><ul class="menu">{"".join(columns)}</ul></nav>\n'
+
+
+def _footer(rng: random.Random) -> str:
+    blocks = []
+    for title in ("Company", "Markets", "Sections", "Follow us", "Newsletters"):
+        links = "".join(
+            f'<li><a href="/{rng.choice(_COMMON)}/">{esc(rng.choice(_COMMON))}</a></li>'
+            for _ in range(12)
+        )
+        blocks.append(f'<div class="footer-col"><h4>{title}</h4><ul>{links}</ul></div>')
+    return f'<div class="td-footer-wrap">{"".join(blocks)}</div>\n'
+
+
+def _share_bar(url: str) -> str:
+    return (
+        '<div class="sharedaddy"><h3 class="sd-title">Share this:</h3><ul>'
+        + "".join(
+            f'<li><a class="share-{n}" href="https://{n}.example/share?u={url}">{n}</a></li>'
+            for n in ("facebook", "x", "linkedin", "whatsapp", "telegram", "email")
+        )
+        + "</ul></div>"
+    )
+
+
+def _cards(title: str, links: Sequence[tuple[str, str]], origin: str) -> str:
+    cards = "".join(
+        f'<div class="td-card"><a href="{u}"><img src="{origin}/wp-content/uploads/{i}.jpg" '
+        f'alt="" width="300" height="200"></a><h3 class="entry-title"><a href="{u}">{esc(t)}</a>'
+        "</h3></div>"
+        for i, (u, t) in enumerate(links)
+    )
+    return f'<section class="td-cards"><h2 class="block-title">{esc(title)}</h2>{cards}</section>'
+
+
+# --- a fast server for benchmarks -----------------------------------------------------------------
+
+
+class BulkServer:
+    """Serves a `BulkSite` on 127.0.0.1 from an asyncio loop in a daemon thread.
+
+    Keep-alive HTTP/1.1, GET and HEAD, conditional requests left out (a benchmark fetches
+    every page once). Responses come from `prerender` (gzip done ahead), so a request costs
+    a dict lookup and a socket write.
+    """
+
+    def __init__(self, site: BulkSite, port: int = 0, host: str = "127.0.0.1") -> None:
+        self.site = site
+        self.host = host
+        self.port = port
+        self.served = 0
+        self._responses: dict[str, _Served] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: asyncio.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def origin(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return self.origin + self.site.base_path
+
+    def start(self) -> BulkServer:
+        """Bind, start the loop thread; returns self. Pages are rendered on first request."""
+        ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(ready,), daemon=True)
+        self._thread.start()
+        ready.wait()
+        return self
+
+    def prerender(self, targets: Sequence[str]) -> None:
+        """Render (and gzip) these paths now, so the measured run only serves bytes."""
+        for target in targets:
+            self._response(target)
+
+    def stop(self) -> None:
+        if self._loop is None:
+            return
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._loop = None
+
+    def __enter__(self) -> BulkServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _run(self, ready: threading.Event) -> None:
+        self._loop = loop = asyncio.new_event_loop()
+        self._server = loop.run_until_complete(
+            asyncio.start_server(self._connection, self.host, self.port, backlog=512)
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        ready.set()
+        loop.run_forever()
+        self._server.close()
+        loop.close()
+
+    def _response(self, target: str) -> _Served:
+        served = self._responses.get(target)
+        if served is None:
+            served = self._responses[target] = _prepare(self.site.handle(target, self.origin))
+        return served
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                method, target, gzip_ok = _parse_request(head)
+                served = self._response(target)
+                body = served.gzipped if gzip_ok and served.gzipped is not None else served.body
+                extra = b"Content-Encoding: gzip\r\n" if body is served.gzipped else b""
+                writer.write(
+                    served.head + extra + b"Content-Length: %d\r\n\r\n" % len(body)
+                    + (b"" if method == "HEAD" else body)
+                )  # fmt: skip
+                self.served += 1
+                await writer.drain()
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+
+def _parse_request(head: bytes) -> tuple[str, str, bool]:
+    lines = head.decode("latin-1").split("\r\n")
+    method, target, _ = lines[0].split(" ", 2)
+    if target.startswith(("http://", "https://")):
+        target = "/" + target.split("/", 3)[-1]
+    accept = next((v for k, _, v in (h.partition(":") for h in lines[1:])
+                   if k.strip().lower() == "accept-encoding"), "")  # fmt: skip
+    return method, target, "gzip" in accept
+
+
+def _prepare(resp: Response) -> _Served:
+    headers = {"Content-Type": resp.content_type, **resp.headers}
+    if resp.status == 200:
+        headers["ETag"] = etag_of(resp.body)
+        if resp.last_modified is not None:
+            headers["Last-Modified"] = http_date(resp.last_modified)
+    reason = {200: "OK", 301: "Moved Permanently", 400: "Bad Request", 404: "Not Found"}
+    head = f"HTTP/1.1 {resp.status} {reason.get(resp.status, 'Status')}\r\nServer: nginx\r\n"
+    head += "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    gzipped = gzip.compress(resp.body, 1, mtime=0) if compressible(resp) else None
+    return _Served(resp.status, head.encode("latin-1"), resp.body, gzipped)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m replica.bulk [--stories N] [--port N]`: serve a bulk site until Ctrl-C."""
+    parser = argparse.ArgumentParser(prog="python -m replica.bulk", description=main.__doc__)
+    parser.add_argument("--stories", type=int, default=3000)
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--port", type=int, default=8083)
+    args = parser.parse_args(argv)
+    server = BulkServer(bulk(args.stories, args.seed), port=args.port).start()
+    print(server.base_url, flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
