@@ -41,11 +41,20 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @click.group(context_settings=CONTEXT)
-@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False),
-              help="Config file (default: $NEWSMON_CONFIG, else config/newsmon.yaml).")
-@click.option("--log-level", default="WARNING", show_default=True,
-              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
-              help="Log level for messages on stderr.")
+@click.option(
+    "-c",
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Config file (default: $NEWSMON_CONFIG, else config/newsmon.yaml).",
+)
+@click.option(
+    "--log-level",
+    default="WARNING",
+    show_default=True,
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+    help="Log level for messages on stderr.",
+)
 @click.version_option(package_name="newsmon")
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None, log_level: str) -> None:
@@ -105,8 +114,11 @@ def crawl(ctx: click.Context, sites: tuple[str, ...], no_deliver: bool) -> None:
     level = ctx.find_root().obj["log_level"]
     locks, busy = _lock_sites(config, chosen)
     try:
-        results = crawl_sites(config, [s for s in chosen if s.name in locks],
-                              {"LOG_LEVEL": level}) if locks else []
+        results = (
+            crawl_sites(config, [s for s in chosen if s.name in locks], {"LOG_LEVEL": level})
+            if locks
+            else []
+        )
     finally:
         for lock in locks.values():
             lock.release()
@@ -160,6 +172,50 @@ def _deliver(ctx: click.Context) -> None:
 
 
 @cli.command()
+@click.option(
+    "--stop-grace",
+    type=float,
+    default=20,
+    show_default=True,
+    envvar="NEWSMON_STOP_GRACE",
+    help="Seconds from SIGTERM/SIGINT until running crawls are ended.",
+)
+@click.option(
+    "--kill-grace",
+    type=float,
+    default=30,
+    show_default=True,
+    envvar="NEWSMON_KILL_GRACE",
+    help="Seconds past a site's time_limit before its crawl is killed.",
+)
+@click.option(
+    "--deliver-every",
+    type=float,
+    default=60,
+    show_default=True,
+    envvar="NEWSMON_DELIVER_EVERY",
+    help="Seconds between alert delivery (retry) passes.",
+)
+@click.pass_context
+@friendly
+def run(ctx: click.Context, stop_grace: float, kill_grace: float, deliver_every: float) -> None:
+    """Run the daemon: every site on its schedule, alerts delivered and retried.
+
+    SIGTERM or SIGINT stop it cleanly (exit 0); SIGHUP reloads the configuration.
+
+    \b
+    Example:
+        newsmon -c /etc/newsmon/newsmon.yaml --log-level INFO run
+    """
+    from crawler.daemon import Daemon, DaemonOptions
+
+    options = DaemonOptions(
+        stop_grace=stop_grace, kill_grace=kill_grace, deliver_every=deliver_every
+    )
+    ctx.exit(Daemon(get_config(ctx), ctx.find_root().obj["log_level"], options).run())
+
+
+@cli.command()
 @click.option("--site", help="Only stories of this site.")
 @click.option("--watch", help="Only stories matching this watch.")
 @click.option("--since", help="Only stories published (or first seen) since this ISO date.")
@@ -168,8 +224,15 @@ def _deliver(ctx: click.Context) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON array of story objects.")
 @click.pass_context
 @friendly
-def articles(ctx: click.Context, site: str | None, watch: str | None, since: str | None,
-             all_: bool, limit: int | None, as_json: bool) -> None:
+def articles(
+    ctx: click.Context,
+    site: str | None,
+    watch: str | None,
+    since: str | None,
+    all_: bool,
+    limit: int | None,
+    as_json: bool,
+) -> None:
     """Matched stories, newest first; near-duplicates are listed under their original.
 
     \b
@@ -179,8 +242,9 @@ def articles(ctx: click.Context, site: str | None, watch: str | None, since: str
     """
     db = open_db(ctx)
     try:
-        rows = queries.stories(db, site=site, watch=watch, since=_since(since),
-                               matched_only=not all_, limit=limit)
+        rows = queries.stories(
+            db, site=site, watch=watch, since=_since(since), matched_only=not all_, limit=limit
+        )
     finally:
         db.close()
     _print_stories(rows, as_json)
@@ -217,8 +281,19 @@ def search(ctx: click.Context, query: str, limit: int | None, as_json: bool) -> 
 
 
 def _story_object(row: dict[str, Any]) -> dict[str, Any]:
-    keys = ("url", "site", "title", "author", "published", "language", "text", "watches",
-            "version", "duplicate_of", "first_seen")
+    keys = (
+        "url",
+        "site",
+        "title",
+        "author",
+        "published",
+        "language",
+        "text",
+        "watches",
+        "version",
+        "duplicate_of",
+        "first_seen",
+    )
     return {k: row.get(k) for k in keys}
 
 
@@ -236,15 +311,19 @@ def _print_stories(rows: list[dict[str, Any]], as_json: bool) -> None:
         _print_story(row)
         for dup in rows:
             if dup["duplicate_of"] == row["url"]:
-                click.echo(f"    duplicate: {terminal_safe(dup['site'])}  {terminal_safe(dup['url'])}")
+                click.echo(
+                    f"    duplicate: {terminal_safe(dup['site'])}  {terminal_safe(dup['url'])}"
+                )
 
 
 def _print_story(row: dict[str, Any]) -> None:
     when = (row["published"] or row["first_seen"] or "")[:16].replace("T", " ")
     watches = ",".join(row["watches"]) or "-"
     version = f"  v{row['version']}" if row["version"] > 1 else ""
-    click.echo(f"{when}  {terminal_safe(row['site'])}  [{watches}]{version}  "
-               f"{terminal_safe(row['title'], 120)}")
+    click.echo(
+        f"{when}  {terminal_safe(row['site'])}  [{watches}]{version}  "
+        f"{terminal_safe(row['title'], 120)}"
+    )
     click.echo(f"    {terminal_safe(row['url'])}")
     if row.get("snippet"):
         click.echo(f"    {terminal_safe(row['snippet'], 300)}")
@@ -272,8 +351,10 @@ def extract(ctx: click.Context, sources: tuple[str, ...], site: str | None, as_j
         return
     for r in results:
         click.echo(f"# {terminal_safe(r['title'] or '(no title)')}")
-        click.echo(f"url: {terminal_safe(r['url'] or '')}  author: {terminal_safe(r['author'] or '-')}  "
-                   f"published: {r['published'] or '-'}  language: {r['language'] or '-'}")
+        click.echo(
+            f"url: {terminal_safe(r['url'] or '')}  author: {terminal_safe(r['author'] or '-')}  "
+            f"published: {r['published'] or '-'}  language: {r['language'] or '-'}"
+        )
         click.echo("")
         click.echo(terminal_safe(r["text"], keep_newlines=True))
         click.echo("")
@@ -331,8 +412,10 @@ def check(ctx: click.Context) -> None:
     """
     config = get_config(ctx)
     where = config.path or Path("?")
-    click.echo(f"{where}: OK ({len(config.sites)} sites, {len(config.watches)} watches, "
-               f"channels: {', '.join(config.alerts.channels) or 'none'})")
+    click.echo(
+        f"{where}: OK ({len(config.sites)} sites, {len(config.watches)} watches, "
+        f"channels: {', '.join(config.alerts.channels) or 'none'})"
+    )
 
 
 @cli.group("alerts", context_settings=CONTEXT)
@@ -395,10 +478,20 @@ def alerts_flush(ctx: click.Context) -> None:
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Interface to listen on (0.0.0.0 makes it reachable from other machines).")
-@click.option("-p", "--port", type=int, default=8001, show_default=True,
-              help="Port to listen on (0: any free port).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Interface to listen on (0.0.0.0 makes it reachable from other machines).",
+)
+@click.option(
+    "-p",
+    "--port",
+    type=int,
+    default=8001,
+    show_default=True,
+    help="Port to listen on (0: any free port).",
+)
 @click.pass_context
 @friendly
 def serve(ctx: click.Context, host: str, port: int) -> None:
@@ -420,9 +513,15 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
 
 @cli.command()
 @click.option("--watch", help="Only stories matching this watch (default: every watch).")
-@click.option("--limit", type=int, default=100, show_default=True, help="At most this many entries.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False),
-              help="Write the feed to this file, atomically (default: standard output).")
+@click.option(
+    "--limit", type=int, default=100, show_default=True, help="At most this many entries."
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Write the feed to this file, atomically (default: standard output).",
+)
 @click.pass_context
 @friendly
 def feed(ctx: click.Context, watch: str | None, limit: int, output: str | None) -> None:
@@ -445,19 +544,37 @@ def feed(ctx: click.Context, watch: str | None, limit: int, output: str | None) 
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv",
-              show_default=True, help="CSV for spreadsheets, JSON Lines for programs.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "jsonl"]),
+    default="csv",
+    show_default=True,
+    help="CSV for spreadsheets, JSON Lines for programs.",
+)
 @click.option("--since", help="Only stories published (or first seen) since this ISO date.")
 @click.option("--site", help="Only stories of this site.")
 @click.option("--watch", help="Only stories matching this watch.")
 @click.option("--all", "all_", is_flag=True, help="Every stored story, matched or not.")
 @click.option("--bom", is_flag=True, help="CSV: start with a UTF-8 BOM (for Excel).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False),
-              help="Write to this file, atomically (default: standard output).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Write to this file, atomically (default: standard output).",
+)
 @click.pass_context
 @friendly
-def export(ctx: click.Context, fmt: str, since: str | None, site: str | None,
-           watch: str | None, all_: bool, bom: bool, output: str | None) -> None:
+def export(
+    ctx: click.Context,
+    fmt: str,
+    since: str | None,
+    site: str | None,
+    watch: str | None,
+    all_: bool,
+    bom: bool,
+    output: str | None,
+) -> None:
     """Export stories, newest first, as CSV or JSON Lines.
 
     CSV cells starting with = + - @ get a leading ' so that spreadsheets do not run them
@@ -475,8 +592,9 @@ def export(ctx: click.Context, fmt: str, since: str | None, site: str | None,
     db = open_db(ctx)
     try:
         with open_output(output) as out:
-            count = export_stories(db, out, fmt, bom=bom, since=since, site=site,
-                                   watch=watch, matched_only=not all_)
+            count = export_stories(
+                db, out, fmt, bom=bom, since=since, site=site, watch=watch, matched_only=not all_
+            )
     finally:
         db.close()
     if output:

@@ -77,7 +77,9 @@ def _record_crash(failure: Failure, config: Config, site: Site) -> None:
     try:
         storage.close_interrupted_runs(db, site.name)
         run_id = storage.start_run(db, site.name)
-        storage.finish_run(db, run_id, "error", error=f"crawl crashed: {failure.getErrorMessage()}\n{detail}")
+        storage.finish_run(
+            db, run_id, "error", error=f"crawl crashed: {failure.getErrorMessage()}\n{detail}"
+        )
     finally:
         db.close()
 

@@ -30,17 +30,29 @@ def extract_sources(sources: tuple[str, ...], rules: SiteRules | None) -> list[d
         try:
             body, url = read_source(source)
         except (OSError, ValueError) as exc:
-            out.append({"source": source, "url": None, "title": None, "author": None,
-                        "published": None, "language": None, "text": "", "error": str(exc)})
+            out.append(
+                {
+                    "source": source,
+                    "url": None,
+                    "title": None,
+                    "author": None,
+                    "published": None,
+                    "language": None,
+                    "text": "",
+                    "error": str(exc),
+                }
+            )
             continue
         found = extract_article(body, url, rules)
         canonical = canonicalize_url(found.canonical, base=url) if found.canonical else None
-        out.append({
-            "url": canonical or (canonicalize_url(url) if url else None),
-            "title": found.title or None,
-            "author": found.author,
-            "published": found.published,
-            "language": found.language,
-            "text": found.text,
-        })
+        out.append(
+            {
+                "url": canonical or (canonicalize_url(url) if url else None),
+                "title": found.title or None,
+                "author": found.author,
+                "published": found.published,
+                "language": found.language,
+                "text": found.text,
+            }
+        )
     return out

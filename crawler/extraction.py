@@ -1,18 +1,20 @@
 """Generic article-body extraction for pages that have no site rules.
 
-The pipeline, each step kept because it measured better on the article-extraction benchmark
-(see ``bench/extraction.py``):
+The pipeline (every cleaning step is there because it measured better on the
+article-extraction benchmark, ``bench/extraction.py``; none is keyed to a site; the size
+limits and the link check guard against odd pages):
 
 1. decode and parse the page robustly (``decode_html``, ``parse_html``);
-2. on a private copy of the tree, rescue embedded social posts (tweets quoted in the article
-   sit in "social" wrappers that trafilatura throws away) and drop known boilerplate widgets
-   (hover cards, share bars, newsletter boxes, related-article rails, cookie banners);
-3. run trafilatura in precision mode, which internally compares its result with its
-   readability and jusText ports; balanced mode only as a rescue when that yields next to
-   nothing;
+2. on a private copy of the tree: drop scripts and styles, shrink absurdly large pages,
+   rescue embedded social posts (tweets quoted in an article sit in "social" wrappers that
+   trafilatura throws away) and drop widgets named as boilerplate (hover cards, share bars,
+   newsletter boxes, related-article rails, promotions, cookie banners);
+3. run trafilatura in precision mode, which itself weighs its result against its readability
+   and jusText ports; balanced mode only as a rescue when precision finds next to nothing;
 4. clean the extracted blocks: the headline repeated at the top, lists made only of links,
-   "Read also"/"Follow us"-style promotions, tag, source and timestamp lines at the edges,
-   and headings left with nothing under them.
+   "Read also"/"Follow us"-style promotions, tag, source, credit and timestamp lines at the
+   edges, and headings left with nothing under them;
+5. give up ("") when what is left reads mostly as link text: a listing or a menu.
 """
 
 from __future__ import annotations
@@ -97,7 +99,7 @@ _MAX_PROMO_CHARS = 300
 # Metadata lines (tags, sources, credits, datelines, timestamps) that extractors leave at the
 # edges of the body.
 _META_RE = re.compile(
-    r"^(?:(?:filed under|tags?|tagged(?: with)?|categories|category|posted in|sources?|"
+    r"^(?:(?:filed under|tags?|tagged(?: with)?|categories|category|posted in|sources?|authors?|"
     r"reading time|read time)\s*:|(?:additional )?reporting by\b|"
     r"(?:editing|written|edited|compiled) by\b|(?:last )?updated\b.*(?:\d|\bby\b)|"
     r"(?:published|posted)\b.*(?:\d|\bby\b))",
@@ -277,7 +279,7 @@ def _paragraph_chars(element: lxml.html.HtmlElement) -> int:
 
 def _drop_boilerplate(tree: lxml.html.HtmlElement) -> None:
     """Remove widgets whose class or id says they are boilerplate, unless they hold a large
-    part of the page's paragraph text."""
+    part of the page's text (measured in paragraphs, and in all text for pages without)."""
     candidates = [
         element
         for element in _NAMED_ELEMENTS_XPATH(tree)
@@ -285,12 +287,13 @@ def _drop_boilerplate(tree: lxml.html.HtmlElement) -> None:
     ]
     if not candidates:
         return
-    limit = _MAX_BOILERPLATE_SHARE * _paragraph_chars(tree)
+    max_paragraphs = _MAX_BOILERPLATE_SHARE * _paragraph_chars(tree)
+    max_text = _MAX_BOILERPLATE_SHARE * len(tree.text_content())
     for element in candidates:
-        # An ancestor may already be gone; removing again is harmless but wastes time.
-        if element.getparent() is None or _is_detached(element):
+        # An ancestor may already be gone: measuring again would only waste time.
+        if _is_detached(element):
             continue
-        if _paragraph_chars(element) <= limit:
+        if _paragraph_chars(element) <= max_paragraphs and len(element.text_content()) <= max_text:
             element.drop_tree()
 
 

@@ -99,9 +99,7 @@ def update(
     stamp = _stamp(now)
     with transaction(db):
         now_state = assess(db, site, config)
-        row = db.execute(
-            "SELECT state, since FROM site_health WHERE site = ?", (site,)
-        ).fetchone()
+        row = db.execute("SELECT state, since FROM site_health WHERE site = ?", (site,)).fetchone()
         old, since = (row[0], row[1]) if row else ("unknown", stamp)
         if row is not None and old == now_state.state:
             return None
@@ -117,7 +115,11 @@ def update(
     if change.old != change.new:
         logger.log(
             logging.WARNING if change.new not in HEALTHY else logging.INFO,
-            "%s: health %s -> %s: %s", site, change.old, change.new, change.message,
+            "%s: health %s -> %s: %s",
+            site,
+            change.old,
+            change.new,
+            change.message,
         )
     return change
 

@@ -87,8 +87,9 @@ def site_status(db: sqlite_utils.Database, config: Config) -> list[dict[str, Any
 
     out = []
     for site in config.sites:
-        rows = _dict_rows(db, "SELECT * FROM runs WHERE site = ? ORDER BY id DESC LIMIT 1",
-                          [site.name])
+        rows = _dict_rows(
+            db, "SELECT * FROM runs WHERE site = ? ORDER BY id DESC LIMIT 1", [site.name]
+        )
         last = rows[0] if rows else None
         entry: dict[str, Any] = {
             "site": site.name,
@@ -98,8 +99,15 @@ def site_status(db: sqlite_utils.Database, config: Config) -> list[dict[str, Any
             "next_run": schedule.next_run(db, site, last["started_at"] if last else None),
             "health": health.assess(db, site.name, config).state,
         }
-        for key in ("pages", "articles_new", "articles_changed", "articles_unchanged",
-                    "duplicates", "matches", "errors"):
+        for key in (
+            "pages",
+            "articles_new",
+            "articles_changed",
+            "articles_unchanged",
+            "duplicates",
+            "matches",
+            "errors",
+        ):
             entry[key] = last[key] if last else 0
         out.append(entry)
     return out

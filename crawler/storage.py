@@ -195,8 +195,7 @@ def finish_run(db: sqlite_utils.Database, run_id: int, status: str, **fields: An
     cols = ", ".join(f"{k} = ?" for k in allowed)
     with transaction(db):
         db.execute(
-            f"UPDATE runs SET status = ?, finished_at = ?{', ' if cols else ''}{cols} "
-            "WHERE id = ?",
+            f"UPDATE runs SET status = ?, finished_at = ?{', ' if cols else ''}{cols} WHERE id = ?",
             (status, utcnow(), *allowed.values(), run_id),
         )
 

@@ -139,7 +139,9 @@ def _new_version(
     if matched and existing["duplicate_of"] is None:
         # An edit of a story already alerted on is a "changed" alert; a story that only now
         # matches a watch is news to the reader.
-        enqueue(db, article_id, version, matched, "changed" if alerted_before else "new", ctx.channels)
+        enqueue(
+            db, article_id, version, matched, "changed" if alerted_before else "new", ctx.channels
+        )
     return Saved(CHANGED, article_id, matched)
 
 

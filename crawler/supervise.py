@@ -70,23 +70,35 @@ class CrawlChild:
     def command(self) -> list[str]:
         """The child's command line."""
         return [
-            sys.executable, "-m", "crawler", "-c", str(self.config_path),
-            "--log-level", self.log_level, "crawl", self.site.name, "--no-deliver",
-        ]  # fmt: skip
+            sys.executable,
+            "-m",
+            "crawler",
+            "-c",
+            str(self.config_path),
+            "--log-level",
+            self.log_level,
+            "crawl",
+            self.site.name,
+            "--no-deliver",
+        ]
 
     def start(self) -> None:
         """Start the crawl in a new session, so that it and anything it spawns can be killed
         as a group, and a Ctrl-C at the daemon's terminal reaches only the daemon."""
         self._before = _last_run_id(self.database, self.site.name)
         self.proc = subprocess.Popen(
-            self.command(), stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+            self.command(),
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,
-        )  # fmt: skip
+        )
         assert self.proc.stderr is not None
         self._forwarder = threading.Thread(
-            target=self._forward, args=(self.proc.stderr,), name=f"log-{self.site.name}",
+            target=self._forward,
+            args=(self.proc.stderr,),
+            name=f"log-{self.site.name}",
             daemon=True,
-        )  # fmt: skip
+        )
         self._forwarder.start()
         logger.info("%s: crawl started (pid %s)", self.site.name, self.proc.pid)
 
@@ -169,13 +181,17 @@ def record_failure(database: Path, site: str, after_id: int, reason: str) -> int
         owned = False
     db = storage.connect(database)
     try:
-        running = [
-            row[0]
-            for row in db.execute(
-                "SELECT id FROM runs WHERE site = ? AND id > ? AND status = 'running'",
-                (site, after_id),
-            ).fetchall()
-        ] if owned else []  # fmt: skip
+        running = (
+            [
+                row[0]
+                for row in db.execute(
+                    "SELECT id FROM runs WHERE site = ? AND id > ? AND status = 'running'",
+                    (site, after_id),
+                ).fetchall()
+            ]
+            if owned
+            else []
+        )
         if not running:
             running = [storage.start_run(db, site)]
         for run_id in running:
@@ -205,4 +221,3 @@ def _last_run(database: Path, site: str, after_id: int) -> tuple[int, str, str |
         return (int(row[0]), str(row[1]), row[2]) if row else None
     finally:
         db.close()
-

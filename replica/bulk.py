@@ -76,8 +76,9 @@ _TOPICS = (
 )
 # Zipf-like weights: the head of the common words far more often than the tail.
 _COMMON_WEIGHTS = [1 / (rank + 2) for rank in range(len(_COMMON))]
-_NOISE_WORDS = 180  # distinct rare words, so no two stories share every shingle
-_CSS_RULES = 400  # rules in the inline theme stylesheet (~15 KB)
+_NOISE_WORDS = 180
+_POOL_SENTENCES = 20_000  # distinct rare words, so no two stories share every shingle
+_CSS_RULES = 260  # rules in the inline theme stylesheet (~14 KB)
 
 
 @dataclass(frozen=True)
@@ -91,69 +92,78 @@ class _Served:
 
 
 class _Prose:
-    """Deterministic pseudo-English from one random generator."""
+    """Deterministic pseudo-English: a site vocabulary and a pool of sentences drawn from it.
 
-    def __init__(self, rng: random.Random) -> None:
-        self.rng = rng
+    Story bodies mix fresh sentences with pooled ones (as news copy reuses stock phrases);
+    the pool keeps generating 3,000 stories to a few seconds.
+    """
+
+    def __init__(self, seed: int) -> None:
+        rng = random.Random(f"{seed}:vocabulary")
         noise = [f"{w}{rng.randint(10, 99)}" for w in rng.sample(_COMMON, 60)]
         noise += ["".join(rng.choices("bcdfgklmnprstvz", k=3)) + "ia" for _ in range(_NOISE_WORDS)]
         self.words = [*_COMMON, *_NAMES, *noise]
         self.weights = list(
             accumulate([*_COMMON_WEIGHTS, *[0.3] * len(_NAMES), *[0.1] * len(noise)])
         )
+        self.pool = [self.sentence(rng) for _ in range(_POOL_SENTENCES)]
 
-    def sentence(self) -> str:
-        words = self.rng.choices(self.words, cum_weights=self.weights, k=self.rng.randint(8, 26))
-        if self.rng.random() < 0.3:
-            words.insert(self.rng.randint(1, len(words) - 1), f"{self.rng.randint(2, 98)}%")
-        return words[0].capitalize() + " " + " ".join(words[1:]) + self.rng.choice(".....?")
+    def sentence(self, rng: random.Random) -> str:
+        words = rng.choices(self.words, cum_weights=self.weights, k=rng.randint(8, 26))
+        if rng.random() < 0.3:
+            words.insert(rng.randint(1, len(words) - 1), f"{rng.randint(2, 98)}%")
+        return words[0].capitalize() + " " + " ".join(words[1:]) + rng.choice(".....?")
 
-    def paragraph(self, sentences: int = 0) -> str:
-        count = sentences or self.rng.randint(2, 6)
-        return " ".join(self.sentence() for _ in range(count))
+    def paragraph(self, rng: random.Random, fresh: bool = False, sentences: int = 0) -> str:
+        count = sentences or rng.randint(2, 6)
+        if fresh:
+            return " ".join(self.sentence(rng) for _ in range(count))
+        return " ".join(rng.choices(self.pool, k=count))
 
-    def headline(self) -> str:
-        words = self.rng.choices(self.words, cum_weights=self.weights, k=self.rng.randint(6, 12))
+    def headline(self, rng: random.Random) -> str:
+        words = rng.choices(self.words, cum_weights=self.weights, k=rng.randint(6, 12))
         return words[0].capitalize() + " " + " ".join(words[1:])
 
-    def tags(self) -> list[str]:
-        return self.rng.choices(self.words, cum_weights=self.weights, k=self.rng.randint(1, 5))
+    def tags(self, rng: random.Random) -> list[str]:
+        return rng.choices(self.words, cum_weights=self.weights, k=rng.randint(1, 5))
 
 
 def generate_stories(count: int, seed: int = DEFAULT_SEED) -> list[Story]:
     """``count`` stories, each a function of (seed, index) only: the first N of a bigger
     site are the same N stories."""
-    newest = datetime(2025, 11, 3, 18, 0, tzinfo=tpl.IST)
+    prose = _Prose(seed)
     stories: list[Story] = []
     for index in range(count):
-        rng = random.Random(f"{seed}:{index}")
-        prose = _Prose(rng)
-        paragraphs: list[str] = [prose.paragraph() for _ in range(rng.randint(4, 24))]
-        if index % 37 == 5:
-            paragraphs.insert(rng.randint(0, len(paragraphs)), rng.choice(_TOPICS))
-        if rng.random() < 0.3:
-            paragraphs.insert(rng.randint(1, len(paragraphs)), Heading(prose.headline(), 2))
-        if index % 50 == 49 and stories:
-            # A syndicated rewrite: an earlier story with another lede and a credit line.
-            original = stories[rng.randrange(len(stories))]
-            paragraphs = [prose.paragraph(), *original.paragraphs[1:], "This story first ran"]
-        title = f"{prose.headline()} ({index + 1})"
-        stories.append(
-            Story(
-                slug=f"{slugify(title)[:70].strip('-')}-{index + 1}",
-                title=title,
-                author=rng.choice(AUTHORS),
-                published=newest - timedelta(minutes=47 * index + rng.randint(0, 40)),
-                section=rng.choice(SECTIONS),
-                paragraphs=paragraphs,
-                tags=prose.tags(),
-                comments=[
-                    (rng.choice(AUTHORS), prose.paragraph(rng.randint(1, 3)))
-                    for _ in range(int(rng.random() ** 2 * 150))
-                ],
-            )
-        )
+        stories.append(_story(prose, random.Random(f"{seed}:{index}"), index, stories))
     return stories
+
+
+def _story(prose: _Prose, rng: random.Random, index: int, earlier: list[Story]) -> Story:
+    newest = datetime(2025, 11, 3, 18, 0, tzinfo=tpl.IST)
+    paragraphs = [prose.paragraph(rng, fresh=True) for _ in range(2)]
+    paragraphs += [prose.paragraph(rng) for _ in range(rng.randint(2, 22))]
+    if index % 37 == 5:
+        paragraphs.insert(rng.randint(0, len(paragraphs)), rng.choice(_TOPICS))
+    if rng.random() < 0.3:
+        paragraphs.insert(rng.randint(1, len(paragraphs)), Heading(prose.headline(rng), 2))
+    if index % 50 == 49 and earlier:
+        # A syndicated rewrite: an earlier story with another lede and a credit line.
+        original = earlier[rng.randrange(len(earlier))]
+        paragraphs = [prose.paragraph(rng, True), *original.paragraphs[1:], "This story first ran"]
+    title = f"{prose.headline(rng)} ({index + 1})"
+    return Story(
+        slug=f"{slugify(title)[:70].strip('-')}-{index + 1}",
+        title=title,
+        author=rng.choice(AUTHORS),
+        published=newest - timedelta(minutes=47 * index + rng.randint(0, 40)),
+        section=rng.choice(SECTIONS),
+        paragraphs=paragraphs,
+        tags=prose.tags(rng),
+        comments=[
+            (rng.choice(AUTHORS), prose.paragraph(rng, sentences=rng.randint(1, 3)))
+            for _ in range(int(rng.random() ** 2 * 180))
+        ],
+    )
 
 
 class BulkSite(EqmintSite):

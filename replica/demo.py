@@ -75,8 +75,9 @@ def main() -> None:
         WebhookSink() as hook,
     ):
         config = OUT / "newsmon.yaml"
-        config.write_text(yaml.safe_dump(demo_config(cal.base_url, eqm.base_url, smtp, hook),
-                                         sort_keys=False))
+        config.write_text(
+            yaml.safe_dump(demo_config(cal.base_url, eqm.base_url, smtp, hook), sort_keys=False)
+        )
         print(f"== replicas: Caliber.az at {cal.base_url}, EQMint at {eqm.base_url}\n")
         print("== newsmon crawl")
         newsmon(config, "crawl")
@@ -89,8 +90,10 @@ def main() -> None:
         print("\n== a second crawl finds nothing new and sends nothing")
         newsmon(config, "crawl")
         print(f"(mails: {len(smtp.messages)}, Slack messages: {len(hook.posts)})")
-    print(f"\nThe database is {OUT / 'newsmon.db'}; try: "
-          f".venv/bin/newsmon -c {config} search '\"rare earths\"'")
+    print(
+        f"\nThe database is {OUT / 'newsmon.db'}; try: "
+        f".venv/bin/newsmon -c {config} search '\"rare earths\"'"
+    )
 
 
 if __name__ == "__main__":

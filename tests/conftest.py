@@ -42,7 +42,9 @@ def write_config(tmp_path: Path, sites: list[dict], **extra: object) -> Path:
 
 
 @pytest.fixture
-def seed_config(tmp_path: Path, caliber_server: ReplicaServer, eqmint_server: ReplicaServer) -> Path:
+def seed_config(
+    tmp_path: Path, caliber_server: ReplicaServer, eqmint_server: ReplicaServer
+) -> Path:
     """The shipped config's sites and watches, pointed at the two replica servers."""
     return write_config(
         tmp_path,

@@ -44,8 +44,20 @@ def test_check_reports_the_shipped_config() -> None:
 
 def test_invalid_config_is_one_line_naming_the_key(tmp_path: Path) -> None:
     cfg = tmp_path / "bad.yaml"
-    cfg.write_text(yaml.safe_dump({"sites": [{"name": "x", "spider": "generic",
-                                              "url": "http://127.0.0.1:1/", "every": "soon"}]}))
+    cfg.write_text(
+        yaml.safe_dump(
+            {
+                "sites": [
+                    {
+                        "name": "x",
+                        "spider": "generic",
+                        "url": "http://127.0.0.1:1/",
+                        "every": "soon",
+                    }
+                ]
+            }
+        )
+    )
     result = CliRunner().invoke(cli, ["-c", str(cfg), "check"])
     assert result.exit_code == 2
     assert "sites[0].every: bad interval 'soon'" in result.output
@@ -62,9 +74,13 @@ def test_extract_json_gives_one_object_per_input_in_order(tmp_path: Path) -> Non
     pages = []
     for i, title in enumerate(["First story", "Second story"]):
         page = tmp_path / f"p{i}.html"
-        body = "".join(f"<p>{title} paragraph {n} with enough words to be a body.</p>" for n in range(8))
-        page.write_text(f"<html lang='en'><head><title>{title}</title></head><body><article>"
-                        f"<h1>{title}</h1>{body}</article></body></html>")
+        body = "".join(
+            f"<p>{title} paragraph {n} with enough words to be a body.</p>" for n in range(8)
+        )
+        page.write_text(
+            f"<html lang='en'><head><title>{title}</title></head><body><article>"
+            f"<h1>{title}</h1>{body}</article></body></html>"
+        )
         pages.append(str(page))
     pages.append(str(tmp_path / "missing.html"))
     result = CliRunner().invoke(cli, ["extract", *pages, "--json"])

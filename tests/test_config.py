@@ -68,8 +68,10 @@ def test_config_found_through_environment(tmp_path: Path, monkeypatch: pytest.Mo
         ({"watches__0__query": "AND"}, "watches[0].query"),
         ({"alerts": {"email": {"host": "h", "sender": "a@b"}}}, "alerts.email.to: Field required"),
         ({"alerts": {"slack": {"mode": "instant"}}}, "alerts.slack: give 'webhook_url_env'"),
-        ({"alerts": {"email": {"host": "h", "sender": "a@b", "to": ["c@d"], "security": "tls"}}},
-         "alerts.email.security"),
+        (
+            {"alerts": {"email": {"host": "h", "sender": "a@b", "to": ["c@d"], "security": "tls"}}},
+            "alerts.email.security",
+        ),
         ({"sites__0__every": "15m", "sites__0__cron": "* * * * *"}, "either 'every' or 'cron'"),
     ],
 )

@@ -72,16 +72,31 @@ def test_sidebar_related_and_comment_keywords_do_not_match(
         if s.language == "en" and not expected_watches(s)
     ]
     assert len(unrelated) >= 4
-    matched = {r["url"] for r in db_rows(
-        crawled, "SELECT a.url FROM matches m JOIN articles a ON a.id = m.article_id")}
+    matched = {
+        r["url"]
+        for r in db_rows(
+            crawled, "SELECT a.url FROM matches m JOIN articles a ON a.id = m.article_id"
+        )
+    }
     assert not [slug for slug in unrelated if any(u.rstrip("/").endswith(slug) for u in matched)]
 
 
 def test_articles_json_has_the_story_object_of_the_spec(crawled: Path) -> None:
     stories = json.loads(run_newsmon(crawled, "articles", "--watch", "takaichi", "--json").stdout)
     assert stories and all("takaichi" in s["watches"] for s in stories)
-    keys = {"url", "site", "title", "author", "published", "language", "text", "watches",
-            "version", "duplicate_of", "first_seen"}
+    keys = {
+        "url",
+        "site",
+        "title",
+        "author",
+        "published",
+        "language",
+        "text",
+        "watches",
+        "version",
+        "duplicate_of",
+        "first_seen",
+    }
     assert all(keys <= set(s) for s in stories)
     published = [s["published"] for s in stories]
     assert published == sorted(published, reverse=True), "newest first"
@@ -100,10 +115,14 @@ def test_other_languages_found_through_rss_keep_their_language(crawled: Path) ->
 
 
 def test_second_crawl_adds_nothing_and_changes_no_story(crawled: Path) -> None:
-    before = db_rows(crawled, "SELECT id, url, version, content_hash, text FROM articles ORDER BY id")
+    before = db_rows(
+        crawled, "SELECT id, url, version, content_hash, text FROM articles ORDER BY id"
+    )
     again = run_newsmon(crawled, "crawl")
     assert again.returncode == 0, again.stderr
-    after = db_rows(crawled, "SELECT id, url, version, content_hash, text FROM articles ORDER BY id")
+    after = db_rows(
+        crawled, "SELECT id, url, version, content_hash, text FROM articles ORDER BY id"
+    )
     assert [tuple(r) for r in after] == [tuple(r) for r in before]
     runs = db_rows(crawled, "SELECT * FROM runs ORDER BY id")
     assert [r["status"] for r in runs] == ["ok"] * 4
@@ -118,15 +137,23 @@ def test_summary_per_site(crawled: Path) -> None:
 
 
 def test_unreachable_site_fails_alone(tmp_path: Path, caliber_server: ReplicaServer) -> None:
-    config = write_config(tmp_path, [
-        {"name": "down", "spider": "generic", "url": "http://127.0.0.1:9/",
-         "feeds": ["http://127.0.0.1:9/rss.xml"]},
-        {"name": "caliber", "spider": "caliber", "url": caliber_server.base_url},
-    ])
+    config = write_config(
+        tmp_path,
+        [
+            {
+                "name": "down",
+                "spider": "generic",
+                "url": "http://127.0.0.1:9/",
+                "feeds": ["http://127.0.0.1:9/rss.xml"],
+            },
+            {"name": "caliber", "spider": "caliber", "url": caliber_server.base_url},
+        ],
+    )
     result = run_newsmon(config, "crawl")
     assert result.returncode == 1
-    down_lines = [line for line in (result.stdout + result.stderr).splitlines()
-                  if line.startswith("  down:")]
+    down_lines = [
+        line for line in (result.stdout + result.stderr).splitlines() if line.startswith("  down:")
+    ]
     assert len(down_lines) == 1 and "every discovery source failed" in down_lines[0]
     runs = {r["site"]: r for r in db_rows(config, "SELECT * FROM runs")}
     assert runs["down"]["status"] == "error"

@@ -58,8 +58,13 @@ def test_snippet_marks_the_matched_words(tmp_path: Path) -> None:
 
 def test_operators(tmp_path: Path) -> None:
     db, article_id = stored(tmp_path, "Minerals", "Lithium and cobalt prices near record highs.")
-    watches = [("a", "lithium AND cobalt"), ("b", "lithium NOT cobalt"), ("c", "lith*"),
-               ("d", "NEAR(lithium prices, 3)"), ("e", "(gold OR cobalt) AND record")]
+    watches = [
+        ("a", "lithium AND cobalt"),
+        ("b", "lithium NOT cobalt"),
+        ("c", "lith*"),
+        ("d", "NEAR(lithium prices, 3)"),
+        ("e", "(gold OR cobalt) AND record"),
+    ]
     assert {m.watch for m in match_article(db.conn, article_id, watches)} == {"a", "c", "d", "e"}
 
 

@@ -34,8 +34,11 @@ SEED_JUNK = [
 
 
 def golden_cases() -> list[tuple[str, Path]]:
-    return [(name, page) for name in sorted(spider_classes())
-            for page in sorted((FIXTURES / name).glob("*.html"))]
+    return [
+        (name, page)
+        for name in sorted(spider_classes())
+        for page in sorted((FIXTURES / name).glob("*.html"))
+    ]
 
 
 @pytest.mark.parametrize("spider", sorted(spider_classes()))

@@ -1,0 +1,335 @@
+"""`newsmon run`: every site on its schedule, alerts delivered and retried, for months.
+
+APScheduler's BackgroundScheduler fires the jobs (one per site, plus a delivery timer); the
+main thread only waits for signals. Each crawl runs in a child process (crawler.supervise);
+after it, the site's health is re-assessed and due alerts are delivered. SIGTERM/SIGINT stop
+scheduling, give running crawls a grace period, end the rest, deliver once more and exit 0;
+SIGHUP reloads the configuration (a bad file is logged and the running one kept).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import FrameType
+from typing import Any
+
+import sqlite_utils
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from crawler import health, schedule, storage
+from crawler.config import Config, Site, load_config
+from crawler.supervise import CrawlChild, Outcome
+
+logger = logging.getLogger(__name__)
+
+DELIVER_JOB = "deliver"
+# After the stop grace, crawls get SIGTERM and this share of the grace (at most TERM_PATIENCE
+# seconds) to record their run before SIGKILL; the crawls themselves get the rest.
+TERM_PATIENCE = 5.0
+# Time for supervising threads to record what their crawls did, once the crawls are gone.
+RECORD_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class DaemonOptions:
+    """Timings of the daemon, in seconds."""
+
+    stop_grace: float = 20.0  # SIGTERM/SIGINT: how long until running crawls are ended
+    kill_grace: float = 30.0  # a crawl is killed this long after its site's time_limit
+    deliver_every: float = 60.0  # delivery passes (retries) besides the one after each crawl
+
+
+def job_id(site: str) -> str:
+    """The scheduler job of a site's crawls."""
+    return f"crawl:{site}"
+
+
+class Daemon:
+    """The scheduler process; ``run()`` blocks until SIGTERM or SIGINT and returns 0."""
+
+    def __init__(self, config: Config, log_level: str, options: DaemonOptions | None = None):
+        if config.path is None:
+            raise ValueError("the daemon needs a configuration read from a file")
+        self.config = config
+        self.config_path = config.path.resolve()  # children may not share our idea of cwd
+        self.log_level = log_level
+        self.options = options or DaemonOptions()
+        self.scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(max(16, 2 * len(config.sites) + 2))},
+            job_defaults={"coalesce": True, "max_instances": 1},
+        )
+        self._stop = threading.Event()
+        self._reload = threading.Event()
+        self._wake = threading.Event()
+        self._state = threading.Condition()
+        self._children: set[CrawlChild] = set()
+        self._scheduled: dict[str, tuple[object, ...]] = {}
+        self._delivery = threading.Lock()
+        self._delivering = False
+        self._deliver_again = False
+        if logging.root.level > logging.DEBUG:
+            # Our own lines say when each crawl starts and ends; APScheduler's two per job
+            # (and per delivery timer tick) would only bury them.
+            logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
+
+    # --- lifecycle --------------------------------------------------------------------------------
+
+    def run(self) -> int:
+        """Schedule every enabled site and serve until told to stop; returns the exit status."""
+        previous = self._install_signals()
+        try:
+            self.scheduler.start()
+            self._schedule_sites()
+            self.scheduler.add_job(
+                self.deliver,
+                IntervalTrigger(seconds=self.options.deliver_every),
+                id=DELIVER_JOB,
+                name="deliver alerts",
+                misfire_grace_time=max(1, int(self.options.deliver_every)),
+            )
+            logger.info(
+                "newsmon run: config %s, database %s, %d site(s) scheduled",
+                self.config_path,
+                self.config.database,
+                len(self._scheduled),
+            )
+            self._serve()
+            self._shutdown()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        return 0
+
+    def _install_signals(self) -> dict[signal.Signals, Any]:
+        previous: dict[signal.Signals, Any] = {}
+        for sig, handler in (
+            (signal.SIGTERM, self._on_stop),
+            (signal.SIGINT, self._on_stop),
+            (signal.SIGHUP, self._on_reload),
+        ):
+            previous[sig] = signal.signal(sig, handler)
+        return previous
+
+    def _on_stop(self, signum: int, frame: FrameType | None) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def _on_reload(self, signum: int, frame: FrameType | None) -> None:
+        self._reload.set()
+        self._wake.set()
+
+    def _serve(self) -> None:
+        """The main thread's loop: signal handlers set flags, the work happens here."""
+        while not self._stop.is_set():
+            self._wake.wait(timeout=5)
+            self._wake.clear()
+            if self._reload.is_set() and not self._stop.is_set():
+                self._reload.clear()
+                self.reload()
+
+    def _shutdown(self) -> None:
+        """Stop scheduling, let crawls finish within the grace, end the rest (SIGTERM, then
+        SIGKILL), wait for their runs to be recorded, deliver once more."""
+        self.scheduler.pause()
+        patience = min(TERM_PATIENCE, self.options.stop_grace / 4)
+        with self._state:
+            running = len(self._children)
+        logger.info(
+            "stopping: no new crawls; %d running crawl(s) get %gs to finish",
+            running,
+            self.options.stop_grace - patience,
+        )
+        if not self._wait_children(self.options.stop_grace - patience):
+            self._end_children(patience)
+        if not self._wait_children(RECORD_TIMEOUT):
+            logger.error("stopping: crawl supervisors did not finish; exiting anyway")
+        self.scheduler.shutdown(wait=True)  # lets a delivery pass in progress finish
+        self._deliver_once()
+        self._unpublish()
+        logger.info("newsmon run: stopped")
+
+    def _wait_children(self, timeout: float) -> bool:
+        with self._state:
+            return self._state.wait_for(lambda: not self._children, max(0.0, timeout))
+
+    def _end_children(self, patience: float) -> None:
+        with self._state:
+            children = list(self._children)
+        for child in children:
+            logger.warning(
+                "%s: ending the crawl (pid %s): the daemon is stopping", child.site.name, child.pid
+            )
+            child.terminate("interrupted: the daemon stopped before the crawl finished")
+        deadline = time.monotonic() + patience
+        for child in children:
+            if not child.exited.wait(max(0.0, deadline - time.monotonic())):
+                child.kill()
+
+    # --- configuration ----------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Re-read the configuration and reschedule; a bad file keeps the running one."""
+        try:
+            new = load_config(self.config_path)
+        except Exception as exc:  # any failure to load must leave the daemon as it was
+            logger.error("reload: keeping the running configuration: %s", exc)
+            return
+        self.config = new
+        self._schedule_sites()
+        logger.info(
+            "reload: %s read again, %d site(s) scheduled", self.config_path, len(self._scheduled)
+        )
+
+    def _schedule_sites(self) -> None:
+        """Add, replace or remove site jobs to match the configuration; a site whose schedule
+        did not change keeps its job and its next run."""
+        wanted = {s.name: s for s in self.config.sites if s.enabled}
+        gone = [name for name in self._scheduled if name not in wanted]
+        for name in gone:
+            self.scheduler.remove_job(job_id(name))
+            del self._scheduled[name]
+            logger.info("%s: no longer scheduled", name)
+        db = storage.connect(self.config.database)
+        try:
+            if gone:
+                schedule.unpublish(db, gone)
+            for site in wanted.values():
+                key = (site.interval, site.cron)
+                if self._scheduled.get(site.name) != key:
+                    self._add_job(db, site)
+                    self._scheduled[site.name] = key
+        finally:
+            db.close()
+
+    def _add_job(self, db: sqlite_utils.Database, site: Site) -> None:
+        now = datetime.now(UTC)
+        first = schedule.first_run(site, schedule.last_started(db, site.name), now)
+        if first <= now:  # due (never run, or missed while down): spread the catch-ups
+            first = now + schedule.phase(site)
+        self.scheduler.add_job(
+            self._crawl_job,
+            schedule.trigger_for(site, first),
+            args=[site.name],
+            id=job_id(site.name),
+            name=f"crawl {site.name}",
+            next_run_time=first,
+            misfire_grace_time=schedule.misfire_grace(site),
+            replace_existing=True,
+        )
+        schedule.publish(db, site.name, first)
+        logger.info(
+            "%s: scheduled (%s), next run %s",
+            site.name,
+            f"cron {site.cron}" if site.cron else f"every {site.interval}",
+            first.isoformat(timespec="seconds"),
+        )
+
+    # --- one crawl --------------------------------------------------------------------------------
+
+    def _crawl_job(self, name: str) -> None:
+        """A scheduled run of one site: crawl in a child, then health and delivery."""
+        config = self.config
+        site = next((s for s in config.sites if s.name == name and s.enabled), None)
+        if site is None:
+            return  # removed by a reload after this run was already due
+        child = CrawlChild(
+            self.config_path, config.database, site, self.log_level, self.options.kill_grace
+        )
+        with self._state:
+            # Started under the lock so that shutdown sees every child there is.
+            if self._stop.is_set():
+                return
+            child.start()
+            self._children.add(child)
+        try:
+            self._publish(name)
+            outcome = child.wait()
+            self._report(outcome)
+            if outcome.status != "busy":
+                self._assess(config, name)
+        except Exception:  # the daemon outlives any one run's bookkeeping
+            logger.exception("%s: supervising the crawl failed", name)
+        finally:
+            with self._state:
+                self._children.discard(child)
+                self._state.notify_all()
+        if not self._stop.is_set():
+            self._publish(name)
+            self.deliver()
+
+    def _report(self, outcome: Outcome) -> None:
+        name = outcome.site
+        if outcome.status == "busy":
+            logger.warning("%s: skipped: another crawl of the site is running", name)
+        elif outcome.status == "error":
+            first_line = (outcome.detail or "no error recorded").splitlines()[0]
+            logger.error("%s: run %s failed: %s", name, outcome.run_id, first_line)
+        else:
+            logger.info("%s: run %s %s", name, outcome.run_id, outcome.status)
+
+    def _assess(self, config: Config, name: str) -> None:
+        db = storage.connect(config.database)
+        try:
+            health.update(db, config, name)
+        finally:
+            db.close()
+
+    def _publish(self, name: str) -> None:
+        """Tell `newsmon status` when this site runs next."""
+        job = self.scheduler.get_job(job_id(name))
+        db = storage.connect(self.config.database)
+        try:
+            schedule.publish(db, name, job.next_run_time if job else None)
+        except Exception:  # status display only: never worth failing a run for
+            logger.exception("%s: could not publish the next run", name)
+        finally:
+            db.close()
+
+    def _unpublish(self) -> None:
+        db = storage.connect(self.config.database)
+        try:
+            schedule.unpublish(db)
+        finally:
+            db.close()
+
+    # --- alert delivery ---------------------------------------------------------------------------
+
+    def deliver(self) -> None:
+        """Deliver due alerts now; if a pass is already running, it runs once more after it
+        (so alerts queued during a pass are not left for the next timer tick)."""
+        with self._delivery:
+            self._deliver_again = True
+            if self._delivering:
+                return
+            self._delivering = True
+        while True:
+            with self._delivery:
+                if not self._deliver_again:
+                    self._delivering = False
+                    return
+                self._deliver_again = False
+            self._deliver_once()
+
+    def _deliver_once(self) -> None:
+        try:
+            from crawler.alerts.delivery import deliver_pending
+        except ImportError:  # alert delivery not built into this checkout
+            return
+        config = self.config
+        db = storage.connect(config.database)
+        try:
+            report = deliver_pending(db, config)
+        except Exception:  # a delivery bug must not stop the crawling
+            logger.exception("alert delivery failed")
+            return
+        finally:
+            db.close()
+        if report:
+            logger.info("%s", report)
