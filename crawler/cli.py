@@ -492,9 +492,14 @@ def alerts_flush(ctx: click.Context) -> None:
     show_default=True,
     help="Port to listen on (0: any free port).",
 )
+@click.option(
+    "--metadata",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Datasette metadata file to use instead of the shipped config/datasette.yaml.",
+)
 @click.pass_context
 @friendly
-def serve(ctx: click.Context, host: str, port: int) -> None:
+def serve(ctx: click.Context, host: str, port: int, metadata: str | None) -> None:
     """Browse the database in Datasette: search, facets, canned queries.
 
     Needs the ui extra: pip install 'newsmon[ui]'. Stop it with Ctrl-C.
@@ -503,18 +508,23 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     Example:
         newsmon serve --port 8001
     """
-    from crawler.serve import DatasetteMissing, serve_database
+    from crawler.serve import METADATA, DatasetteMissing, serve_database
 
+    database = get_config(ctx).database
     try:
-        ctx.exit(serve_database(get_config(ctx).database, host=host, port=port))
-    except DatasetteMissing as exc:
+        ctx.exit(serve_database(database, host=host, port=port, metadata=metadata or METADATA))
+    except (DatasetteMissing, FileNotFoundError) as exc:
         raise UserError(str(exc)) from None
 
 
 @cli.command()
 @click.option("--watch", help="Only stories matching this watch (default: every watch).")
 @click.option(
-    "--limit", type=int, default=100, show_default=True, help="At most this many entries."
+    "--limit",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="At most this many entries.",
 )
 @click.option(
     "-o",
@@ -597,5 +607,5 @@ def export(
             )
     finally:
         db.close()
-    if output:
+    if output and output != "-":
         click.echo(f"{count} stories written to {terminal_safe(output)}", err=True)

@@ -70,6 +70,16 @@ class Site(_Model):
     max_age: str | None = Field(
         None, description="Skip stories published longer ago than this (e.g. 7d) on discovery."
     )
+    recheck: str = Field(
+        "1d",
+        description="Re-check stories first seen within recheck_days for edits at least this "
+        "often, even when no feed, sitemap or listing shows a change (conditional GET).",
+    )
+    wordpress: bool | None = Field(
+        None,
+        description="Use the WordPress REST API (/wp-json/wp/v2/posts, and its search for the "
+        "watches' words): true or false; unset: detected on each crawl (generic spider).",
+    )
     time_limit: str = Field("10m", description="A crawl running longer than this is stopped.")
     enabled: bool = Field(True, description="A disabled site is neither scheduled nor crawled.")
 
@@ -88,7 +98,7 @@ class Site(_Model):
                 raise ValueError(f"not an http(s) URL: {url!r}")
         return v
 
-    @field_validator("every", "time_limit", "max_age")
+    @field_validator("every", "time_limit", "max_age", "recheck")
     @classmethod
     def _interval_ok(cls, v: str | None) -> str | None:
         if v is not None:

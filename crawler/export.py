@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterator
-from typing import Any, TextIO
+from typing import IO, Any
 
 import sqlite_utils
 
@@ -80,7 +80,7 @@ def _watches_by_article(db: sqlite_utils.Database) -> dict[int, list[str]]:
     return by_id
 
 
-def write_csv(rows: Iterator[dict[str, Any]], out: TextIO, *, bom: bool = False) -> int:
+def write_csv(rows: Iterator[dict[str, Any]], out: IO[str], *, bom: bool = False) -> int:
     """Write ``rows`` as CSV (header, then one record per story); returns the count.
 
     ``out`` should be opened with ``newline=""``: line breaks inside text are written as is,
@@ -111,7 +111,7 @@ def csv_cell(value: Any) -> Any:
     return "'" + value if value.startswith(FORMULA_PREFIXES) else value
 
 
-def write_jsonl(rows: Iterator[dict[str, Any]], out: TextIO) -> int:
+def write_jsonl(rows: Iterator[dict[str, Any]], out: IO[str]) -> int:
     """Write ``rows`` as JSON Lines, one object per story; returns the count."""
     count = 0
     for row in rows:
@@ -124,7 +124,7 @@ def write_jsonl(rows: Iterator[dict[str, Any]], out: TextIO) -> int:
 
 
 def export(
-    db: sqlite_utils.Database, out: TextIO, fmt: str = "csv", *, bom: bool = False, **filters: Any
+    db: sqlite_utils.Database, out: IO[str], fmt: str = "csv", *, bom: bool = False, **filters: Any
 ) -> int:
     """Write the stories selected by ``filters`` (see ``stories``) to ``out`` as ``fmt``
     (``csv`` or ``jsonl``); returns how many were written."""

@@ -29,7 +29,7 @@ METADATA_DB_NAME = "newsmon"
 DEFAULT_PORT = 8001
 # Table pages show a story per row: long bodies cut short there keep the rows scannable;
 # a row's own page still shows the whole text.
-TRUNCATE_CELLS = 300
+TRUNCATE_CELLS = 200
 
 
 class DatasetteMissing(RuntimeError):
@@ -49,6 +49,9 @@ def require_datasette() -> None:
 
 def load_metadata(database: str | Path, path: str | Path = METADATA) -> dict[str, Any]:
     """The metadata file, with its database section keyed by ``database``'s Datasette name."""
+    if not Path(path).is_file():
+        # config/ ships with a checkout, not inside a built wheel.
+        raise FileNotFoundError(f"Datasette metadata file not found: {path} (use --metadata)")
     metadata: dict[str, Any] = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     databases = metadata.get("databases") or {}
     if METADATA_DB_NAME in databases:
@@ -78,12 +81,13 @@ def serve_database(
 ) -> int:
     """Serve ``database`` in Datasette until it stops; returns Datasette's exit status."""
     require_datasette()
+    document = json.dumps(load_metadata(database, metadata))
     # Creates the schema on a fresh path, so that a never-crawled database still has the
     # tables the metadata describes, in WAL mode like every other newsmon process.
     storage.connect(database).close()
     with tempfile.TemporaryDirectory(prefix="newsmon-datasette-") as tmp:
         metadata_file = Path(tmp) / "metadata.json"
-        metadata_file.write_text(json.dumps(load_metadata(database, metadata)), encoding="utf-8")
+        metadata_file.write_text(document, encoding="utf-8")
         child = subprocess.Popen(datasette_command(database, metadata_file, host, port))
         return _wait(child)
 
@@ -97,14 +101,23 @@ def _wait(child: subprocess.Popen[bytes]) -> int:
     previous = signal.signal(signal.SIGTERM, forward)
     try:
         try:
-            return child.wait()
+            code = child.wait()
         except KeyboardInterrupt:
             # A Ctrl-C in the terminal reached the child too (same process group); a SIGINT
             # sent to us alone did not, so stop the child if it does not stop by itself.
             try:
-                return child.wait(timeout=10)
+                code = child.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 child.terminate()
-                return child.wait()
+                code = child.wait()
     finally:
         signal.signal(signal.SIGTERM, previous)
+    return _exit_status(code)
+
+
+def _exit_status(code: int) -> int:
+    """Datasette's exit as ours: a stop on request (it re-raises SIGTERM or SIGINT after a
+    clean shutdown) is success; death by another signal is 128 + its number, as in shells."""
+    if code in (-signal.SIGTERM, -signal.SIGINT):
+        return 0
+    return code if code >= 0 else 128 - code

@@ -30,6 +30,7 @@ import random
 import re
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -83,12 +84,12 @@ _CSS_RULES = 260  # rules in the inline theme stylesheet (~14 KB)
 
 @dataclass(frozen=True)
 class _Served:
-    """A response ready for the wire: headers and body, identity and gzip encoded."""
+    """A response ready for the wire; text bodies are kept gzipped only (half the memory)."""
 
     status: int
     head: bytes  # status line and headers without Content-Length / Content-Encoding
     body: bytes
-    gzipped: bytes | None
+    gzipped: bool
 
 
 class _Prose:
@@ -176,7 +177,9 @@ class BulkSite(EqmintSite):
         *EqmintSite.routes,
     ]
 
-    def __init__(self, stories: Sequence[Story], seed: int = DEFAULT_SEED) -> None:
+    def __init__(
+        self, stories: Sequence[Story], seed: int = DEFAULT_SEED, cache: bool = False
+    ) -> None:
         self._by_slug = {s.slug: s for s in stories}
         self._order: dict[str, int] = {}
         self._next_id = FIRST_POST_ID
@@ -186,6 +189,7 @@ class BulkSite(EqmintSite):
         self.script = _script(rng)
         self.menu = _mega_menu(rng)
         self.footer = _footer(rng)
+        self.cache = cache
         self._cache: dict[tuple[str, str], Response] = {}
 
     # -- faster lookups than the small replicas need ---------------------------------------------
@@ -222,10 +226,12 @@ class BulkSite(EqmintSite):
         at = self._order[story.slug]
         return self.stories[at + 1 : at + 1 + RELATED_SIZE]
 
-    # -- pages are rendered once: the site does not change during a benchmark ------------------
+    # -- with `cache`, pages are rendered once: the site does not change during a benchmark ------
 
     def handle(self, target: str, origin: str) -> Response:
         """Answer a GET for `target`, from the cache when it was rendered before."""
+        if not self.cache:
+            return super().handle(target, origin)
         key = (target, origin)
         cached = self._cache.get(key)
         if cached is None:
@@ -307,9 +313,10 @@ class BulkSite(EqmintSite):
         return urlset([(self.link(req, s), s.updated) for s in chosen], self.updated)
 
 
-def bulk(count: int = 3000, seed: int = DEFAULT_SEED) -> BulkSite:
-    """A fresh bulk replica of ``count`` generated stories."""
-    return BulkSite(generate_stories(count, seed), seed)
+def bulk(count: int = 3000, seed: int = DEFAULT_SEED, cache: bool = False) -> BulkSite:
+    """A fresh bulk replica of ``count`` generated stories; ``cache`` keeps rendered pages
+    (for `ReplicaServer`, which renders on every request; `BulkServer` keeps its own)."""
+    return BulkSite(generate_stories(count, seed), seed, cache)
 
 
 # --- page bloat ---------------------------------------------------------------------------------
@@ -392,7 +399,7 @@ class BulkServer:
         self.site = site
         self.host = host
         self.port = port
-        self.served = 0
+        self.log: list[tuple[float, str]] = []  # (time.monotonic(), target) of every request
         self._responses: dict[str, _Served] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.Server | None = None
@@ -460,14 +467,16 @@ class BulkServer:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
                 method, target, gzip_ok = _parse_request(head)
+                self.log.append((time.monotonic(), target))
                 served = self._response(target)
-                body = served.gzipped if gzip_ok and served.gzipped is not None else served.body
-                extra = b"Content-Encoding: gzip\r\n" if body is served.gzipped else b""
+                body, extra = served.body, b""
+                if served.gzipped:
+                    body, extra = (body, b"Content-Encoding: gzip\r\n") if gzip_ok else (
+                        gzip.decompress(body), b"")  # fmt: skip
                 writer.write(
                     served.head + extra + b"Content-Length: %d\r\n\r\n" % len(body)
                     + (b"" if method == "HEAD" else body)
                 )  # fmt: skip
-                self.served += 1
                 await writer.drain()
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
             pass
@@ -494,8 +503,9 @@ def _prepare(resp: Response) -> _Served:
     reason = {200: "OK", 301: "Moved Permanently", 400: "Bad Request", 404: "Not Found"}
     head = f"HTTP/1.1 {resp.status} {reason.get(resp.status, 'Status')}\r\nServer: nginx\r\n"
     head += "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-    gzipped = gzip.compress(resp.body, 1, mtime=0) if compressible(resp) else None
-    return _Served(resp.status, head.encode("latin-1"), resp.body, gzipped)
+    if compressible(resp):
+        return _Served(resp.status, head.encode("latin-1"), gzip.compress(resp.body, 1), True)
+    return _Served(resp.status, head.encode("latin-1"), resp.body, False)
 
 
 def main(argv: list[str] | None = None) -> int:

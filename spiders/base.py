@@ -2,44 +2,41 @@
 
 A site spider declares its sources and extraction rules as class attributes; this class
 combines feeds, sitemaps, listings, site search and the WordPress REST API, deduplicates the
-story URLs they list, and fetches only stories that are new or due for a change check. One
-broken source costs nothing but a line in the run's error; a site where every source fails,
-or where discovery finds no story at all, is a failed run.
+story URLs they list, and fetches only stories that are new or due for a change check (the
+policy is in ``spiders.incremental``, the memory between runs in ``spiders.state``). Sources
+are fetched with conditional GET. One broken source costs nothing but a line in the run's
+error; a site where every source fails, or where discovery finds no story at all, is a failed
+run.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import AsyncIterator, Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import quote, urljoin
 
 import scrapy
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from scrapy.utils.gz import gunzip
 from twisted.python.failure import Failure
 
-from crawler import storage
 from crawler.config import Config, Site, load_config, parse_interval
 from crawler.items import Story
 from crawler.urls import canonicalize_url, same_site
 from pipelines.extract import SiteRules
 from spiders import discovery
+from spiders.discovery import FEED, LISTING, SEARCH, SITEMAP, WP_API
+from spiders.incremental import FETCH, LATER, Known, RecheckPolicy, too_old
 from spiders.search_terms import search_terms
+from spiders.state import CrawlState, Source
 
-FEED, SITEMAP, LISTING, SEARCH, WP_API = "feed", "sitemap", "listing", "search", "wp-api"
-
-
-@dataclass(frozen=True)
-class Known:
-    """What storage knows about a story URL, to decide whether to fetch it again."""
-
-    first_seen: str
-    last_checked: str | None
-    etag: str | None
-    last_modified: str | None
+__all__ = ["FEED", "LISTING", "SEARCH", "SITEMAP", "WP_API", "Known", "NewsSpider"]
+GONE = (404, 410)
 
 
 class NewsSpider(scrapy.Spider):
@@ -49,7 +46,7 @@ class NewsSpider(scrapy.Spider):
     sitemaps: ClassVar[tuple[str, ...]] = ()
     listings: ClassVar[tuple[str, ...]] = ()
     search: ClassVar[tuple[str, ...]] = ()  # templates with {words}, percent-encoded
-    wp_api: ClassVar[tuple[str, ...]] = ()  # templates; {words} ones run once per watch
+    wp_api: tuple[str, ...] = ()  # templates; {words} ones run once per watch
     article_pattern: ClassVar[str] = r"."
     rules: ClassVar[SiteRules] = SiteRules()
 
@@ -63,11 +60,16 @@ class NewsSpider(scrapy.Spider):
         self.pattern = re.compile(self.site.article_pattern or self.article_pattern)
         self.requested: set[str] = set()
         self.discovered: set[str] = set()
+        self.source_urls: set[str] = set()
         self.source_failures: list[str] = []
-        self.sources_ok = 0
+        self.sources_ok = self.sources_unchanged = 0
         self.page_failures = 0
         self.pages = 0
+        self.state = CrawlState(self.site.name)
         self.known: dict[str, Known] = {}
+        self.later: dict[str, dict[str, str]] = {}  # rule 3: re-check once discovery is done
+        self.dated: set[str] = set()  # stories a dated source vouched for
+        self.overdue: set[str] = set()  # rule 4
         self.run_id = 0
 
     def _site_from_config(self, name: str | None) -> Site:
@@ -76,13 +78,29 @@ class NewsSpider(scrapy.Spider):
                 return site
         raise ValueError(f"no site in the config uses spider {self.name!r} (give -a site=NAME)")
 
-    # --- discovery -------------------------------------------------------------------------
+    # --- run setup -------------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        self.known = self._load_known()
-        self._start_clock()
+        self._setup()
         for request in self.source_requests():
             yield request
+
+    def _setup(self) -> None:
+        now = datetime.now(UTC)
+        self.state = CrawlState.load(self.config.database, self.site.name)
+        self.known = self.state.known
+        every = parse_interval(self.site.recheck)
+        self.policy = RecheckPolicy(now, timedelta(days=self.config.recheck_days), every)
+        self.overdue = {url for url, known in self.known.items() if self.policy.overdue(known)}
+        self.backfill = self.settings.getint("NEWSMON_BACKFILL_DAYS", 0)
+        self.max_age = parse_interval(self.site.max_age) if self.site.max_age else None
+        if self.backfill:  # `newsmon crawl SITE --backfill DAYS` overrides max_age for one run
+            self.max_age = timedelta(days=self.backfill)
+        self.crawler.signals.connect(self._recheck_when_idle, signal=signals.spider_idle)
+        self.crawler.signals.connect(self._item_dropped, signal=signals.item_dropped)
+        self._start_clock()
+
+    # --- discovery -------------------------------------------------------------------------
 
     def source_requests(self) -> Iterable[scrapy.Request]:
         """One request per discovery source, with conditional headers where we have them."""
@@ -95,48 +113,99 @@ class NewsSpider(scrapy.Spider):
         for template in self.wp_api:
             expanded = [template.format(words=quote(w)) for w in words]
             sources += [(WP_API, p) for p in (expanded if "{words}" in template else [template])]
-        seen: set[str] = set()
         for kind, path in sources:
-            url = urljoin(self.base_url, path)
-            if url not in seen:
-                seen.add(url)
-                yield self._source_request(kind, url)
+            request = self.source_request(kind, path)
+            if request is not None:
+                yield request
 
-    def _source_request(self, kind: str, url: str, depth: int = 0) -> scrapy.Request:
+    def source_request(
+        self, kind: str, path: str, depth: int = 0, probe: bool = False, **meta: Any
+    ) -> scrapy.Request | None:
+        """A request for a discovery source, or None if this run already asked for it.
+
+        A ``probe`` (autodiscovery guessing at a source) may fail silently, and one that found
+        nothing recently is not asked again."""
+        url = urljoin(self.base_url, path)
+        memory = self.state.sources.get(url)
+        if url in self.source_urls or (probe and memory and memory.missing_recently(self.now)):
+            return None
+        self.source_urls.add(url)
+        headers = {}
+        if memory is not None and not self.backfill:  # a backfill must see every listed story
+            headers = _conditional_headers(memory.etag, memory.last_modified)
         return scrapy.Request(
             url,
             callback=self.parse_source,
             errback=self.source_failed,
             dont_filter=True,
-            meta={"source": kind, "depth": depth},
+            headers=headers,
+            meta={
+                "source": kind,
+                "depth": depth,
+                "probe": probe,
+                "handle_httpstatus_list": [304],
+                **meta,
+            },
         )
 
+    @property
+    def now(self) -> datetime:
+        return self.policy.now
+
     def parse_source(self, response: Response) -> Iterable[scrapy.Request]:
-        kind, depth = response.meta["source"], response.meta["depth"]
-        parser: Callable[..., discovery.Found] = {
-            FEED: discovery.parse_feed,
-            SITEMAP: discovery.parse_sitemap,
-            WP_API: discovery.parse_wp_posts,
-        }.get(kind, discovery.parse_listing)
+        kind, key = response.meta["source"], _first_url(response)
+        memory = self.state.sources.get(key)
+        if response.status == 304 and memory is not None:
+            self.sources_ok += 1
+            self.sources_unchanged += 1
+            yield from self._follow(response, memory.leads)
+            yield from self.more_sources(response)
+            return
         try:
             body = self._source_body(response)
-            found = parser(body, response.url)
+            found = discovery.parser_for(kind)(body, response.url)
         except (discovery.SourceError, OSError, ValueError) as exc:
-            self._fail_source(response.url, f"{kind}: {exc}")
+            self._fail_source(response, f"{kind}: {exc}")
             return
         self.sources_ok += 1
+        digest = hashlib.blake2b(body, digest_size=16).hexdigest()
+        changed = memory is None or memory.digest != digest
+        leads = [(kind, url) for url in found.follow] + found.sources
+        etag, modified = _header(response, "ETag"), _header(response, "Last-Modified")
+        self.state.remember_source(key, Source(etag, modified, digest, leads))
         max_items = self.settings.getint("NEWSMON_MAX_SOURCE_ITEMS", 2000)
         for link in found.links[:max_items]:
-            request = self.story_request(link.url, link.hints)
+            request = self.story_request(link.url, link.hints, changed)
             if request is not None:
                 yield request
-        if depth + 1 < self._max_depth(kind):
-            for url in found.follow:
-                if same_site(url, self.base_url):
-                    yield self._source_request(kind, url, depth + 1)
+        yield from self._follow(response, leads)
+        yield from self.more_sources(response)
+
+    def _follow(self, response: Response, leads: list[tuple[str, str]]) -> Iterable[scrapy.Request]:
+        """Requests for the sources a source led to: more of the same kind (child sitemaps,
+        next pages, up to a depth) and other kinds (a home page's feeds), which are probes."""
+        kind, depth, probe = (response.meta[k] for k in ("source", "depth", "probe"))
+        for lead_kind, url in leads:
+            if not same_site(url, self.base_url):
+                continue
+            if lead_kind != kind:
+                request = self.source_request(lead_kind, url, probe=True)
+            elif depth + 1 < self._max_depth(kind):
+                request = self.source_request(kind, url, depth + 1, probe)
+            else:
+                continue
+            if request is not None:
+                yield request
+
+    def more_sources(self, response: Response) -> Iterable[scrapy.Request]:
+        """Sources to add once ``response``'s source answered (200 or 304); a hook."""
+        return ()
 
     def _max_depth(self, kind: str) -> int:
-        return 3 if kind == SITEMAP else self.settings.getint("NEWSMON_LISTING_PAGES", 3)
+        if kind == discovery.SITEMAP:
+            return 3
+        pages = "NEWSMON_BACKFILL_PAGES" if self.backfill else "NEWSMON_LISTING_PAGES"
+        return self.settings.getint(pages, 3)
 
     def _source_body(self, response: Response) -> bytes:
         body = response.body
@@ -146,11 +215,16 @@ class NewsSpider(scrapy.Spider):
 
     def source_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
-        self._fail_source(request.url, f"{request.meta.get('source')}: {_reason(failure)}")
+        self._fail_source(request, f"{request.meta.get('source')}: {_reason(failure)}")
 
-    def _fail_source(self, url: str, reason: str) -> None:
-        self.logger.warning("discovery source failed: %s (%s)", url, reason)
-        self.source_failures.append(f"{url}: {reason}")
+    def _fail_source(self, answer: Response | scrapy.Request, reason: str) -> None:
+        if answer.meta.get("probe"):
+            # Autodiscovery guesses; a guess that finds nothing is remembered, not reported.
+            self.logger.debug("no source at %s (%s)", answer.url, reason)
+            self.state.source_missing(_first_url(answer))
+            return
+        self.logger.warning("discovery source failed: %s (%s)", answer.url, reason)
+        self.source_failures.append(f"{answer.url}: {reason}")
 
     # --- stories ---------------------------------------------------------------------------
 
@@ -158,41 +232,53 @@ class NewsSpider(scrapy.Spider):
         """Whether a same-site URL looks like a story (the site's article pattern)."""
         return bool(self.pattern.search(url))
 
-    def story_request(self, url: str, hints: dict[str, str]) -> scrapy.Request | None:
+    def story_request(
+        self, url: str, hints: dict[str, str], source_changed: bool = True
+    ) -> scrapy.Request | None:
         """A request for a discovered story, or None if it is off-site, not a story, already
-        requested in this run, too old, or known and not due for a change check."""
+        requested in this run, too old, or known and not due for a change check now."""
         url = canonicalize_url(url)
         if not same_site(url, self.base_url) or not self.is_story_url(url):
             return None
-        self.discovered.add(url)
-        if url in self.requested or self._too_old(hints):
+        if url in self.state.skipped:
             return None
-        self.requested.add(url)
+        self.discovered.add(url)
+        if url in self.requested or too_old(hints, self.max_age, self.now):
+            return None
         known = self.known.get(url)
-        meta: dict[str, Any] = {"hints": hints}
+        if "modified" in hints:
+            self.dated.add(url)
+        decision = self.policy.decide(known, hints, source_changed)
+        if decision == LATER:
+            self.later.setdefault(url, hints)
+        return self._fetch(url, hints, known) if decision == FETCH else None
+
+    def _fetch(self, url: str, hints: dict[str, str], known: Known | None) -> scrapy.Request:
+        self.requested.add(url)
+        meta: dict[str, Any] = {"hints": hints, "recheck": known is not None}
         headers = {}
         if known is not None:
-            if not self._due(known, hints):
-                return None
             meta["handle_httpstatus_list"] = [304]
             headers = _conditional_headers(known.etag, known.last_modified)
         return scrapy.Request(
             url, callback=self.parse_story, errback=self.story_failed, headers=headers, meta=meta
         )
 
-    def _too_old(self, hints: dict[str, str]) -> bool:
-        if not self.site.max_age or "published" not in hints:
-            return False
-        limit = datetime.now(UTC) - parse_interval(self.site.max_age)
-        return _parse_iso(hints["published"]) < limit
-
-    def _due(self, known: Known, hints: dict[str, str]) -> bool:
-        """A known story is fetched again when its source says it changed since we last
-        looked, or, with no such date, while it is recent enough to still be edited."""
-        if "modified" in hints and known.last_checked:
-            return _parse_iso(hints["modified"]) > _parse_iso(known.last_checked)
-        recent = datetime.now(UTC) - timedelta(days=self.config.recheck_days)
-        return _parse_iso(known.first_seen) > recent
+    def _recheck_when_idle(self) -> None:
+        """Discovery is done: issue the re-checks of rules 3 and 4 (see spiders.incremental)
+        that no dated source made unnecessary."""
+        later, self.later = self.later, {}
+        urls = [u for u in later if u not in self.dated] + sorted(self.overdue)
+        self.overdue = set()
+        requests = [
+            self._fetch(url, later.get(url, {}), self.known[url])
+            for url in dict.fromkeys(urls)
+            if url not in self.requested and url in self.known
+        ]
+        for request in requests:
+            self.crawler.engine.crawl(request)  # type: ignore[union-attr]
+        if requests:
+            raise DontCloseSpider
 
     def parse_story(self, response: Response) -> Iterable[Story]:
         self.pages += 1
@@ -212,8 +298,27 @@ class NewsSpider(scrapy.Spider):
         yield story
 
     def story_failed(self, failure: Failure) -> None:
+        request = failure.request  # type: ignore[attr-defined]
+        status = getattr(getattr(failure.value, "response", None), "status", None)
+        if status in GONE and (request.meta.get("recheck") or self.speculative):
+            # A story taken down since we stored it, or a guessed link that leads nowhere: not
+            # a failure of the run. The guess is remembered so it is not fetched again.
+            self.logger.info("no story at %s (HTTP %s)", request.url, status)
+            if not request.meta.get("recheck"):
+                self.state.not_a_story(canonicalize_url(request.url), f"HTTP {status}")
+            return
         self.page_failures += 1
-        self.logger.warning("story page failed: %s (%s)", failure.request.url, _reason(failure))  # type: ignore[attr-defined]
+        self.logger.warning("story page failed: %s (%s)", request.url, _reason(failure))
+
+    @property
+    def speculative(self) -> bool:
+        """Whether story candidates are guesses (every link of a page), not pattern matches."""
+        return False
+
+    def _item_dropped(self, item: Any, exception: BaseException, **kw: Any) -> None:
+        if isinstance(item, Story) and str(exception).startswith("not a story"):
+            for url in {item.url, *item.aliases}:
+                self.state.not_a_story(canonicalize_url(url), str(exception)[:200])
 
     # --- time limit ------------------------------------------------------------------------
 
@@ -223,7 +328,7 @@ class NewsSpider(scrapy.Spider):
         from twisted.internet import reactor
 
         self.timed_out = False
-        self._clock = reactor.callLater(self.site.time_limit_seconds, self._time_up)  # type: ignore[attr-defined]
+        self._clock = reactor.callLater(self.site.time_limit_seconds, self._time_up)  # type: ignore[attr-defined, arg-type]
 
     def _time_up(self) -> None:
         self.timed_out = True
@@ -234,6 +339,10 @@ class NewsSpider(scrapy.Spider):
         clock = getattr(self, "_clock", None)
         if clock is not None and clock.active():
             clock.cancel()
+        if hasattr(self, "policy"):  # the run got past its setup
+            complete = not self.timed_out and not self.page_failures
+            stored = self.settings.getbool("NEWSMON_STORE_ENABLED", True)
+            self.state.save(self.config.database, with_sources=complete and stored)
 
     # --- run outcome -----------------------------------------------------------------------
 
@@ -244,7 +353,7 @@ class NewsSpider(scrapy.Spider):
             return "error", f"stopped at the time limit ({self.site.time_limit})"
         if not self.sources_ok:
             return "error", f"every discovery source failed: {failures or 'no sources'}"
-        if not self.discovered:
+        if not self.discovered and not self.sources_unchanged:
             return "error", "discovery found no stories on any source (site changed or empty?)"
         if self.source_failures or self.page_failures:
             pages = f"{self.page_failures} story pages failed" if self.page_failures else ""
@@ -254,19 +363,11 @@ class NewsSpider(scrapy.Spider):
     def run_counts(self) -> dict[str, int]:
         return {"pages": self.pages, "errors": len(self.source_failures) + self.page_failures}
 
-    def _load_known(self) -> dict[str, Known]:
-        db = storage.connect(self.config.database)
-        try:
-            rows = db.execute(
-                "SELECT a.url, a.first_seen, a.last_checked, a.etag, a.last_modified "
-                "FROM articles a WHERE a.site = ? UNION ALL "
-                "SELECT u.url, a.first_seen, a.last_checked, a.etag, a.last_modified "
-                "FROM article_urls u JOIN articles a ON a.id = u.article_id WHERE a.site = ?",
-                (self.site.name, self.site.name),
-            ).fetchall()
-        finally:
-            db.close()
-        return {r[0]: Known(*r[1:]) for r in rows}
+
+def _first_url(answer: Response | scrapy.Request) -> str:
+    """The URL a source was asked for, before redirects: its state is kept under it, as the
+    next run asks for that URL again."""
+    return str(answer.meta.get("redirect_urls", [answer.url])[0])
 
 
 def _conditional_headers(etag: str | None, last_modified: str | None) -> dict[str, str]:
@@ -281,11 +382,6 @@ def _conditional_headers(etag: str | None, last_modified: str | None) -> dict[st
 def _header(response: Response, name: str) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
-
-
-def _parse_iso(value: str) -> datetime:
-    parsed = datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _reason(failure: Failure) -> str:

@@ -1,4 +1,5 @@
-"""Parsers that turn discovery sources into story links: feeds, sitemaps, listings, WP REST.
+"""Parsers that turn discovery sources into story links: feeds, sitemaps, listings, WP REST,
+and the two documents that point to other sources (a home page's feed links, robots.txt).
 
 Pure functions over bytes/text, so they are easy to test and safe on hostile input: XML is
 parsed with entity resolution, DTD loading and network access off, so "billion laughs" and
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
@@ -19,6 +21,17 @@ from crawler.extraction import parse_html
 from pipelines.metadata import to_iso
 
 logger = logging.getLogger(__name__)
+
+# Kinds of discovery source; each has its parser in PARSERS (the rest are HTML listings).
+FEED, SITEMAP, LISTING, SEARCH, WP_API = "feed", "sitemap", "listing", "search", "wp-api"
+HOME, ROBOTS = "home", "robots"
+FEED_TYPES = {
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/rdf+xml",
+    "application/feed+json",
+    "application/json",
+}
 
 
 class SourceError(ValueError):
@@ -34,7 +47,8 @@ class Link:
 @dataclass
 class Found:
     links: list[Link] = field(default_factory=list)
-    follow: list[str] = field(default_factory=list)  # more sources: child sitemaps, next pages
+    follow: list[str] = field(default_factory=list)  # more of the same: child sitemaps, next pages
+    sources: list[tuple[str, str]] = field(default_factory=list)  # (kind, url) of other sources
 
 
 def _xml_root(body: bytes) -> etree._Element:
@@ -164,7 +178,10 @@ def _deep_text(el: etree._Element, name: str) -> str | None:
 
 def parse_listing(body: str | bytes, base_url: str) -> Found:
     """Every link on an HTML page (the caller filters story URLs) and its next page."""
-    tree = parse_html(body)
+    return _listing(parse_html(body), base_url)
+
+
+def _listing(tree: lxml_html.HtmlElement, base_url: str) -> Found:
     found = Found()
     for a in tree.iter("a"):
         href = a.get("href")
@@ -215,3 +232,46 @@ def parse_wp_posts(body: bytes, base_url: str) -> Found:
 def _gmt(value: object) -> str | None:
     # WordPress gives *_gmt fields without an offset; they are UTC by definition.
     return f"{value}+00:00" if isinstance(value, str) and value else None
+
+
+def parse_home(body: str | bytes, base_url: str) -> Found:
+    """A home page: a listing like any other, plus the feeds it announces with
+    ``<link rel="alternate" type="application/rss+xml|atom+xml|feed+json">``."""
+    tree = parse_html(body)
+    found = _listing(tree, base_url)
+    for link in tree.iter("link"):
+        rel = (link.get("rel") or "").lower().split()
+        kind = (link.get("type") or "").split(";")[0].strip().lower()
+        href = link.get("href")
+        # WordPress also announces one comments feed per post: comments are not stories.
+        if href and "alternate" in rel and kind in FEED_TYPES and not _comments(link):
+            found.sources.append((FEED, urljoin(base_url, href)))
+    return found
+
+
+def _comments(link: lxml_html.HtmlElement) -> bool:
+    return "comments" in (link.get("title") or "").lower() or "/comments/" in link.get("href", "")
+
+
+def parse_robots(body: bytes, base_url: str) -> Found:
+    """robots.txt: the sitemaps its ``Sitemap:`` lines name."""
+    found = Found()
+    for line in body.decode("utf-8", "replace").splitlines():
+        key, _, value = line.partition(":")
+        if key.strip().lower() == "sitemap" and value.strip():
+            found.sources.append((SITEMAP, urljoin(base_url, value.strip())))
+    return found
+
+
+PARSERS: dict[str, Callable[[bytes, str], Found]] = {
+    FEED: parse_feed,
+    SITEMAP: parse_sitemap,
+    WP_API: parse_wp_posts,
+    HOME: parse_home,
+    ROBOTS: parse_robots,
+}
+
+
+def parser_for(kind: str) -> Callable[[bytes, str], Found]:
+    """The parser of a kind of source; listings and search result pages are HTML listings."""
+    return PARSERS.get(kind, parse_listing)

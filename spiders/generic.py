@@ -1,19 +1,94 @@
-"""Any site added by configuration alone: the sources come from the site's config entry."""
+"""Any site added by configuration alone: the sources come from the site's config entry.
+
+With neither ``feeds`` nor ``sitemaps`` in the entry, the spider autodiscovers them on every run:
+the home page (a listing, and its ``<link rel="alternate">`` feeds), robots.txt (``Sitemap:``
+lines) and the well-known paths below. Each guess that finds nothing is remembered for a day,
+and everything found is fetched with conditional GET, so this costs a few 304s per run. Giving
+either key, even as ``[]``, says the list is complete and turns autodiscovery off (what
+``newsmon discover`` writes). WordPress is detected by asking its REST API, unless the entry
+says ``wordpress: true`` or ``false``.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import quote
+
+import scrapy
+from scrapy.http import Response
+
 from spiders.base import NewsSpider
+from spiders.discovery import FEED, HOME, ROBOTS, SITEMAP, WP_API
+from spiders.search_terms import search_terms
+
+WELL_KNOWN = (
+    (FEED, "/feed/"),
+    (FEED, "/rss.xml"),
+    (FEED, "/atom.xml"),
+    (SITEMAP, "/sitemap.xml"),
+    (SITEMAP, "/sitemap_index.xml"),
+    (SITEMAP, "/wp-sitemap.xml"),
+    (SITEMAP, "/news-sitemap.xml"),
+)
+WP_POSTS = "wp-json/wp/v2/posts?per_page=100"
+WP_SEARCH = "wp-json/wp/v2/posts?search={words}&per_page=100"
+# Without an article_pattern every same-site link is a candidate; these are never stories.
+NOT_STORIES = re.compile(
+    r"\.(xml|rss|atom|json|gz|txt|jpe?g|png|gif|webp|svg|ico|css|js|pdf|zip|mp3|mp4)$"
+    r"|/(feed|wp-json|wp-admin|wp-content|wp-includes|tag|category|author|page|search|login)/"
+    r"|[?&](s|replytocom|share)=",
+    re.IGNORECASE,
+)
 
 
 class GenericSpider(NewsSpider):
     name = "generic"
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        if self.site.wordpress:
+            self.wp_api = (WP_POSTS, WP_SEARCH)
 
     @property
     def trust_pattern(self) -> bool:
         """A configured article_pattern is the user's word that matching pages are stories."""
         return bool(self.site.article_pattern)
 
+    @property
+    def speculative(self) -> bool:
+        return not self.site.article_pattern
+
+    @property
+    def autodiscover(self) -> bool:
+        """No ``feeds`` and no ``sitemaps`` key in the site's entry."""
+        return not {"feeds", "sitemaps"} & self.site.model_fields_set
+
     def is_story_url(self, url: str) -> bool:
         # Without an article_pattern every same-site link is a candidate; extraction then keeps
         # only pages that say they are stories (JSON-LD article types, og:type=article).
-        return super().is_story_url(url) and not url.rstrip("/") == self.base_url.rstrip("/")
+        if url.rstrip("/") == self.base_url.rstrip("/"):
+            return False
+        return super().is_story_url(url) and (self.trust_pattern or not NOT_STORIES.search(url))
+
+    def source_requests(self) -> Iterable[scrapy.Request]:
+        yield from super().source_requests()
+        probes = [(HOME, self.base_url), (ROBOTS, "/robots.txt"), *WELL_KNOWN]
+        for kind, path in probes if self.autodiscover else []:
+            request = self.source_request(kind, path, probe=True)
+            if request is not None:
+                yield request
+        if self.site.wordpress is None:
+            request = self.source_request(WP_API, WP_POSTS, probe=True, wordpress=True)
+            if request is not None:
+                yield request
+
+    def more_sources(self, response: Response) -> Iterable[scrapy.Request]:
+        """Once the REST API answered, WordPress's search for the watches' words."""
+        if not response.meta.get("wordpress"):
+            return
+        for words in search_terms(w.query for w in self.config.watches):
+            request = self.source_request(WP_API, WP_SEARCH.format(words=quote(words)))
+            if request is not None:
+                yield request

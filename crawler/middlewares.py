@@ -1,0 +1,74 @@
+"""Downloader middlewares of newsmon: honouring a server's request to slow down.
+
+Scrapy's RetryMiddleware retries a 429 or 503 at once, which is exactly what a server that
+answered "Retry-After: 30" asked us not to do. This middleware sits just before it (its
+``process_response`` runs first) and waits the time the server asked for, capped by
+``NEWSMON_RETRY_AFTER_MAX`` seconds, before handing the response on to be retried. A 429
+without the header waits ``NEWSMON_RETRY_429_DELAY`` seconds, doubled on every retry. Nothing
+is delayed when no retry will follow (retries used up, ``dont_retry``, not a retried code).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Request, Response
+from scrapy.settings import BaseSettings
+from scrapy.utils.asyncio import sleep
+
+logger = logging.getLogger(__name__)
+SLOW_DOWN = (429, 503)
+
+
+class RetryAfterMiddleware:
+    """Delays the retry of a 429/503 answer by its Retry-After (capped)."""
+
+    def __init__(self, settings: BaseSettings) -> None:
+        self.cap = settings.getfloat("NEWSMON_RETRY_AFTER_MAX", 120)
+        self.default_429 = settings.getfloat("NEWSMON_RETRY_429_DELAY", 5)
+        self.max_retries = settings.getint("RETRY_TIMES")
+        self.retried = {int(c) for c in settings.getlist("RETRY_HTTP_CODES")} & set(SLOW_DOWN)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
+        if not crawler.settings.getbool("RETRY_ENABLED"):
+            raise NotConfigured("retries are off")
+        return cls(crawler.settings)
+
+    async def process_response(self, request: Request, response: Response) -> Response:
+        delay = self.delay(request, response)
+        if delay > 0:
+            logger.info("%s answered %s: retrying in %.0f s", request.url, response.status, delay)
+            await sleep(delay)
+        return response
+
+    def delay(self, request: Request, response: Response) -> float:
+        """Seconds to wait before the retry of this answer (0: no wait, or no retry)."""
+        if response.status not in self.retried or request.meta.get("dont_retry"):
+            return 0
+        retries = request.meta.get("retry_times", 0)
+        if retries >= request.meta.get("max_retry_times", self.max_retries):
+            return 0
+        header = response.headers.get("Retry-After")
+        seconds = retry_after_seconds(header.decode("latin-1")) if header else None
+        if seconds is None:
+            seconds = self.default_429 * 2**retries if response.status == 429 else 0
+        return min(seconds, self.cap)
+
+
+def retry_after_seconds(value: str, now: datetime | None = None) -> float | None:
+    """Retry-After as seconds from now: delta-seconds or an HTTP date; None if unreadable."""
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())

@@ -1,0 +1,313 @@
+"""`newsmon run` as a real process against the replica sites, on schedules of a few seconds.
+
+Every daemon is started in a fixture that kills it, and every process whose command line names
+the test's config (its crawl children, one-off crawls), even when a test fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crawler import schedule
+from crawler.config import parse_config
+from replica.base import Story
+from replica.server import ReplicaServer
+from replica.sinks import WebhookSink
+from tests.conftest import REPO, run_newsmon, write_config
+
+# --- scheduling rules (no processes) -----------------------------------------------------------
+
+
+def site(**fields: Any) -> Any:
+    doc = {"name": "caliber", "spider": "caliber", "url": "http://127.0.0.1:9/en/", **fields}
+    return parse_config({"sites": [doc]}).sites[0]
+
+
+@pytest.mark.parametrize(
+    ("field", "names"),
+    [
+        ("1", "mon"),
+        ("0", "sun"),
+        ("7", "sun"),
+        ("1-5", "mon,tue,wed,thu,fri"),
+        ("*/2", "sun,tue,thu,sat"),
+        ("5-7", "sun,fri,sat"),
+        ("sat,sun", "sun,sat"),
+        ("mon-wed", "mon,tue,wed"),
+    ],
+)
+def test_cron_weekdays_are_read_as_cron_reads_them(field: str, names: str) -> None:
+    assert schedule.cron_weekdays(field) == names
+
+
+def test_a_monday_cron_fires_on_monday() -> None:
+    trigger = schedule.cron_trigger("0 9 * * 1")
+    fire = trigger.get_next_fire_time(None, datetime(2025, 11, 1, tzinfo=UTC))  # a Saturday
+    assert fire is not None and fire.strftime("%A") == "Monday"
+
+
+def test_catch_up_after_downtime_runs_at_once() -> None:
+    now = datetime(2025, 11, 1, 12, 0, tzinfo=UTC)
+    every = site(every="15m")
+    assert schedule.first_run(every, None, now) == now
+    assert schedule.first_run(every, now - timedelta(hours=3), now) == now
+    assert schedule.first_run(every, now - timedelta(minutes=5), now) == now + timedelta(minutes=10)
+    hourly = site(cron="0 * * * *")
+    later = now + timedelta(minutes=5)
+    assert schedule.first_run(hourly, now - timedelta(minutes=5), later) == later  # missed 12:00
+    assert schedule.first_run(hourly, now + timedelta(minutes=1), later) == now + timedelta(hours=1)
+
+
+def test_sites_sharing_a_schedule_are_spread_a_little() -> None:
+    phases = {schedule.phase(site(name=f"s{i}", every="15m")) for i in range(20)}
+    assert len(phases) == 20
+    assert all(timedelta(0) <= p < timedelta(seconds=60) for p in phases)
+    assert schedule.spread(site(every="2s")) == timedelta(seconds=0.2)
+    assert schedule.misfire_grace(site(every="1h")) == 3600
+
+
+# --- the daemon as a process -------------------------------------------------------------------
+
+
+class Daemon:
+    """A running `newsmon run` and its log."""
+
+    def __init__(self, config: Path, args: tuple[str, ...], log: Path) -> None:
+        self.config, self.log_path = config, log
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env.pop("NEWSMON_CONFIG", None)
+        with log.open("wb") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "crawler", "-c", str(config), "--log-level", "INFO",
+                 "run", *args],
+                stdout=out, stderr=subprocess.STDOUT, cwd=REPO, env=env,
+            )  # fmt: skip
+
+    @property
+    def db(self) -> Path:
+        return self.config.parent / "newsmon.db"
+
+    def log(self) -> str:
+        text = self.log_path.read_text(errors="replace")
+        return "\n".join(line for line in text.splitlines() if "crawler." in line)[-4000:]
+
+    def rows(self, sql: str, *params: Any) -> list[sqlite3.Row]:
+        if not self.db.exists():
+            return []
+        conn = sqlite3.connect(self.db, timeout=30)
+        conn.row_factory = sqlite3.Row
+        try:
+            return conn.execute(sql, params).fetchall()
+        except sqlite3.OperationalError:  # tables not created yet
+            return []
+        finally:
+            conn.close()
+
+    def runs(self, site: str = "caliber") -> list[sqlite3.Row]:
+        return self.rows("SELECT * FROM runs WHERE site = ? ORDER BY id", site)
+
+    def child(self, site: str = "caliber") -> int | None:
+        """The pid of the daemon's crawl of ``site`` in progress (from the site's lock file)."""
+        lock = self.db.with_name(f"{self.db.name}.{site}.lock")
+        try:
+            pid = int(lock.read_text().strip())
+        except (OSError, ValueError):
+            return None
+        return pid if parent_of(pid) == self.proc.pid else None
+
+    def wait(self, what: str, probe: Callable[[], Any], timeout: float = 20) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = probe()
+            if value:
+                return value
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        pytest.fail(f"timed out waiting for {what}; daemon log:\n{self.log()}")
+
+    def stop(self, timeout: float) -> tuple[int, float]:
+        """SIGTERM; returns the exit status and how long the daemon took to exit."""
+        started = time.monotonic()
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            status = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"still running {timeout}s after SIGTERM; log:\n{self.log()}")
+        return status, time.monotonic() - started
+
+
+def parent_of(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    return None if fields[0] == "Z" else int(fields[1])
+
+
+def processes_naming(text: str) -> list[int]:
+    """Live processes whose command line contains ``text``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if text.encode() in cmdline and parent_of(int(entry.name)) is not None:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.fixture
+def start_daemon(tmp_path: Path) -> Iterator[Callable[..., Daemon]]:
+    started: list[Daemon] = []
+
+    def start(config: Path, *args: str) -> Daemon:
+        daemon = Daemon(config, args, tmp_path / f"daemon{len(started)}.log")
+        started.append(daemon)
+        return daemon
+
+    yield start
+    for daemon in started:
+        if daemon.proc.poll() is None:
+            daemon.proc.kill()
+            daemon.proc.wait(10)
+        for pid in processes_naming(str(daemon.config)):
+            os.kill(pid, signal.SIGKILL)
+
+
+def caliber_site(server: ReplicaServer, **fields: Any) -> dict[str, Any]:
+    return {"name": "caliber", "spider": "caliber", "url": server.base_url, **fields}
+
+
+def robots_requests(server: ReplicaServer) -> int:
+    return sum(1 for r in server.requests if r.path == "/robots.txt")
+
+
+def test_a_new_story_is_stored_and_alerted_within_one_interval(
+    tmp_path: Path, caliber_server: ReplicaServer, start_daemon: Callable[..., Daemon]
+) -> None:
+    with WebhookSink() as sink:
+        config = write_config(
+            tmp_path,
+            [caliber_site(caliber_server, every="3s")],
+            alerts={"slack": {"webhook_url": sink.url, "mode": "instant"}},
+        )
+        # Delivery on its timer only every minute: what arrives comes from the pass after a crawl.
+        daemon = start_daemon(config, "--deliver-every", "60")
+        daemon.wait("the first run", lambda: [r for r in daemon.runs() if r["status"] == "ok"])
+        seen = daemon.wait("the first alerts delivered", lambda: len(sink.posts))
+
+        caliber_server.site.add_story(
+            Story(
+                slug="takaichi-opens-daemon-test-summit",
+                title="Takaichi opens daemon test summit",
+                author="Test Author",
+                published=datetime.now(UTC).replace(microsecond=0),
+                section="Politics",
+                paragraphs=["Prime Minister Takaichi opened the summit on Monday."],
+            )
+        )
+        published = time.monotonic()
+        alert = daemon.wait(
+            "the new story's alert sent",
+            lambda: daemon.rows(
+                "SELECT al.status FROM alerts al JOIN articles a ON a.id = al.article_id "
+                "WHERE a.url LIKE '%takaichi-opens-daemon-test-summit%' AND al.status = 'sent'"
+            ),
+        )
+        elapsed = time.monotonic() - published
+        # One interval until the next run starts, plus the run and the delivery after it.
+        assert elapsed < 3 + 8, elapsed
+        assert len(alert) == 1
+        assert len(sink.posts) > seen
+        assert "daemon test summit" in str(sink.posts[-1])
+
+        status = run_newsmon(config, "status", "--json")
+        assert status.returncode == 0, status.stderr
+        (row,) = json.loads(status.stdout)
+        assert row["health"] == "ok" and row["last_status"] in ("ok", "running")
+        assert row["next_run"] not in (None, "now")  # the daemon's own, published
+
+        code, took = daemon.stop(timeout=15)
+    assert code == 0, daemon.log()
+    assert "newsmon run: stopped" in daemon.log()
+    assert processes_naming(str(config)) == []
+
+
+def test_a_hanging_crawl_is_killed_at_its_limit_and_the_next_run_happens(
+    tmp_path: Path, caliber_server: ReplicaServer, start_daemon: Callable[..., Daemon]
+) -> None:
+    caliber_server.set_fault("/", "hang", seconds=60)  # every path: feed, listings, search...
+    config = write_config(tmp_path, [caliber_site(caliber_server, every="3s", time_limit="2s")])
+    daemon = start_daemon(config, "--kill-grace", "4")
+    killed = daemon.wait(
+        "the hung crawl killed",
+        lambda: [r for r in daemon.runs() if "killed at the time limit" in (r["error"] or "")],
+    )
+    assert killed[0]["status"] == "error"
+    assert killed[0]["finished_at"] is not None
+    caliber_server.clear_faults()
+    daemon.wait(
+        "a good run after the killed one",
+        lambda: [r for r in daemon.runs() if r["id"] > killed[0]["id"] and r["status"] == "ok"],
+    )
+    assert daemon.proc.poll() is None
+    code, _ = daemon.stop(timeout=15)
+    assert code == 0
+    assert not [r for r in daemon.runs() if r["status"] == "running"]
+
+
+def test_a_killed_child_is_recorded_a_one_off_crawl_is_refused_and_sigterm_is_clean(
+    tmp_path: Path, caliber_server: ReplicaServer, start_daemon: Callable[..., Daemon]
+) -> None:
+    caliber_server.set_fault("/", "hang", seconds=60)
+    config = write_config(tmp_path, [caliber_site(caliber_server, every="2s", time_limit="60s")])
+    daemon = start_daemon(config, "--stop-grace", "3")
+    first = daemon.wait("the daemon's crawl", daemon.child)
+    daemon.wait("the crawl's run row", lambda: daemon.runs())
+
+    # A one-off crawl of the same site meanwhile: refused, and it neither crawls nor records.
+    runs_before, robots_before = len(daemon.runs()), robots_requests(caliber_server)
+    one_off = run_newsmon(config, "crawl", "caliber")
+    assert one_off.returncode == 1
+    assert f"skipped: another crawl of caliber is running (pid {first})" in one_off.stderr
+    assert len(daemon.runs()) == runs_before
+    assert robots_requests(caliber_server) == robots_before
+
+    os.kill(first, signal.SIGKILL)
+    daemon.wait(
+        "the killed crawl recorded",
+        lambda: [r for r in daemon.runs() if "killed by signal SIGKILL" in (r["error"] or "")],
+    )
+    second = daemon.wait(
+        "the next crawl", lambda: daemon.child() not in (None, first) and daemon.child()
+    )
+    assert daemon.proc.poll() is None
+
+    code, took = daemon.stop(timeout=15)
+    assert code == 0, daemon.log()
+    assert took < 3 + 2, took  # the grace, plus a little to record and exit
+    assert parent_of(second) is None  # the hanging crawl did not outlive the daemon
+    assert processes_naming(str(config)) == []
+    last = daemon.runs()[-1]
+    assert (last["status"], last["error"]) == (
+        "error",
+        "interrupted: the daemon stopped before the crawl finished",
+    )
+    assert not [r for r in daemon.runs() if r["status"] == "running"]
