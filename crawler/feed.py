@@ -64,13 +64,8 @@ def build_feed(
     scope = f"watch/{quote(watch, safe='')}" if watch else "all"
     _add(feed, "id", f"{TAG}feed/{scope}")
     _add(feed, "title", f"newsmon: {one_line(watch)}" if watch else "newsmon: every watch")
-    _add(
-        feed,
-        "subtitle",
-        "Stories matching "
-        + (f"the watch {one_line(watch)}" if watch else "newsmon's watches")
-        + ", newest first",
-    )
+    matching = f"the watch {one_line(watch)}" if watch else "newsmon's watches"
+    _add(feed, "subtitle", f"Stories matching {matching}, newest first")
     stamps = [stamp for e in entries if (stamp := e.findtext("updated"))]
     updated = max(stamps, key=_instant, default=None)
     _add(feed, "updated", updated or datetime.now(UTC).replace(microsecond=0).isoformat())
@@ -140,7 +135,7 @@ def _summary_html(row: dict[str, Any]) -> str:
         for snippet in row["snippets"]
     ]
     if row["duplicate_of"]:
-        paragraphs.append(f"Also reported at {html.escape(row['duplicate_of'])}")
+        paragraphs.append(f"Near-duplicate of {html.escape(row['duplicate_of'])}")
     return "".join(f"<p>{p}</p>" for p in paragraphs if p)
 
 

@@ -106,7 +106,7 @@ def _wait(child: subprocess.Popen[bytes]) -> int:
             # A Ctrl-C in the terminal reached the child too (same process group); a SIGINT
             # sent to us alone did not, so stop the child if it does not stop by itself.
             try:
-                code = child.wait(timeout=10)
+                code = child.wait(timeout=3)
             except subprocess.TimeoutExpired:
                 child.terminate()
                 code = child.wait()

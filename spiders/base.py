@@ -60,7 +60,7 @@ class NewsSpider(scrapy.Spider):
         self.pattern = re.compile(self.site.article_pattern or self.article_pattern)
         self.requested: set[str] = set()
         self.discovered: set[str] = set()
-        self.source_urls: set[str] = set()
+        self.source_urls: set[str] = set()  # canonical URLs of this run's discovery sources
         self.source_failures: list[str] = []
         self.sources_ok = self.sources_unchanged = 0
         self.page_failures = 0
@@ -127,9 +127,10 @@ class NewsSpider(scrapy.Spider):
         nothing recently is not asked again."""
         url = urljoin(self.base_url, path)
         memory = self.state.sources.get(url)
-        if url in self.source_urls or (probe and memory and memory.missing_recently(self.now)):
+        seen = canonicalize_url(url) in self.source_urls
+        if seen or (probe and memory and memory.missing_recently(self.now)):
             return None
-        self.source_urls.add(url)
+        self.source_urls.add(canonicalize_url(url))
         headers = {}
         if memory is not None and not self.backfill:  # a backfill must see every listed story
             headers = _conditional_headers(memory.etag, memory.last_modified)
@@ -153,33 +154,42 @@ class NewsSpider(scrapy.Spider):
         return self.policy.now
 
     def parse_source(self, response: Response) -> Iterable[scrapy.Request]:
-        kind, key = response.meta["source"], _first_url(response)
-        memory = self.state.sources.get(key)
+        memory = self.state.sources.get(_first_url(response))
         if response.status == 304 and memory is not None:
-            self.sources_ok += 1
             self.sources_unchanged += 1
-            yield from self._follow(response, memory.leads)
-            yield from self.more_sources(response)
-            return
-        try:
-            body = self._source_body(response)
-            found = discovery.parser_for(kind)(body, response.url)
-        except (discovery.SourceError, OSError, ValueError) as exc:
-            self._fail_source(response, f"{kind}: {exc}")
-            return
+            found, changed, leads = discovery.Found(), False, memory.leads
+        else:
+            parsed = self._parse_found(response, memory)
+            if parsed is None:
+                return
+            found, changed, leads = parsed
         self.sources_ok += 1
-        digest = hashlib.blake2b(body, digest_size=16).hexdigest()
-        changed = memory is None or memory.digest != digest
-        leads = [(kind, url) for url in found.follow] + found.sources
-        etag, modified = _header(response, "ETag"), _header(response, "Last-Modified")
-        self.state.remember_source(key, Source(etag, modified, digest, leads))
+        # Sources first: a next page or child sitemap is then known not to be a story.
+        yield from self._follow(response, leads)
         max_items = self.settings.getint("NEWSMON_MAX_SOURCE_ITEMS", 2000)
         for link in found.links[:max_items]:
             request = self.story_request(link.url, link.hints, changed)
             if request is not None:
                 yield request
-        yield from self._follow(response, leads)
         yield from self.more_sources(response)
+
+    def _parse_found(
+        self, response: Response, memory: Source | None
+    ) -> tuple[discovery.Found, bool, list[tuple[str, str]]] | None:
+        """What a source lists, whether its document changed since the last run, and the
+        sources it leads to; None (and a recorded failure) when it cannot be parsed."""
+        kind = response.meta["source"]
+        try:
+            body = self._source_body(response)
+            found = discovery.parser_for(kind)(body, response.url)
+        except (discovery.SourceError, OSError, ValueError) as exc:
+            self._fail_source(response, f"{kind}: {exc}")
+            return None
+        digest = hashlib.blake2b(body, digest_size=16).hexdigest()
+        leads = [(kind, url) for url in found.follow] + found.sources
+        etag, modified = _header(response, "ETag"), _header(response, "Last-Modified")
+        self.state.remember_source(_first_url(response), Source(etag, modified, digest, leads))
+        return found, memory is None or memory.digest != digest, leads
 
     def _follow(self, response: Response, leads: list[tuple[str, str]]) -> Iterable[scrapy.Request]:
         """Requests for the sources a source led to: more of the same kind (child sitemaps,
@@ -240,7 +250,7 @@ class NewsSpider(scrapy.Spider):
         url = canonicalize_url(url)
         if not same_site(url, self.base_url) or not self.is_story_url(url):
             return None
-        if url in self.state.skipped:
+        if url in self.state.skipped or url in self.source_urls:
             return None
         self.discovered.add(url)
         if url in self.requested or too_old(hints, self.max_age, self.now):
