@@ -263,7 +263,8 @@ def parse_robots(body: bytes, base_url: str) -> Found:
     return found
 
 
-PARSERS: dict[str, Callable[[bytes, str], Found]] = {
+Parser = Callable[[bytes, str], Found]
+PARSERS: dict[str, Parser] = {
     FEED: parse_feed,
     SITEMAP: parse_sitemap,
     WP_API: parse_wp_posts,
@@ -272,6 +273,6 @@ PARSERS: dict[str, Callable[[bytes, str], Found]] = {
 }
 
 
-def parser_for(kind: str) -> Callable[[bytes, str], Found]:
+def parser_for(kind: str) -> Parser:
     """The parser of a kind of source; listings and search result pages are HTML listings."""
     return PARSERS.get(kind, parse_listing)
