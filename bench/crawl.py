@@ -30,12 +30,15 @@ import json
 import os
 import pstats
 import re
+import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,6 +75,12 @@ class ProcStats:
     hwm: dict[int, int] = field(default_factory=dict)  # VmHWM per pid, bytes
     cpu: dict[int, tuple[float, float]] = field(default_factory=dict)  # (user, sys) per pid
     names: dict[int, str] = field(default_factory=dict)
+    parents: dict[int, int] = field(default_factory=dict)
+
+    def crawl_root(self) -> int:
+        """The outermost Python process (under py-spy, the profiler is the real root)."""
+        python = [p for p, n in self.names.items() if n.startswith("python")]
+        return min(python, key=lambda p: self.parents.get(p) in python) if python else 0
 
 
 def _children(pid: int) -> list[int]:
@@ -106,6 +115,7 @@ def _sample(pid: int, stats: ProcStats) -> int:
     name = raw[raw.index("(") + 1 : raw.rindex(")")]
     fields = raw[raw.rindex(")") + 2 :].split()
     stats.names[pid] = name
+    stats.parents[pid] = int(fields[1])
     stats.cpu[pid] = (int(fields[11]) / TICK, int(fields[12]) / TICK)
     hwm = re.search(r"VmHWM:\s+(\d+) kB", status)
     if hwm:
@@ -135,26 +145,28 @@ class Run:
     def rate(self) -> float:
         return self.pages / self.seconds if self.seconds else 0.0
 
-    def cpu_split(self, root: int) -> tuple[float, float, float, float]:
-        """(parent user, parent sys, children user, children sys) in seconds."""
+    def cpu_split(self) -> tuple[float, float, float, float]:
+        """(crawl process user, sys, its children's user, sys) in seconds."""
+        root = self.stats.crawl_root()
+        children = [pid for pid in self.stats.cpu if self._below(pid, root)]
         pu, ps = self.stats.cpu.get(root, (0.0, 0.0))
-        cu = sum(u for pid, (u, _) in self.stats.cpu.items() if pid != root)
-        cs = sum(s for pid, (_, s) in self.stats.cpu.items() if pid != root)
+        cu = sum(self.stats.cpu[pid][0] for pid in children)
+        cs = sum(self.stats.cpu[pid][1] for pid in children)
         return pu, ps, cu, cs
 
-
-class Server:
-    """The request log of whichever server is used: (monotonic time, target) pairs."""
-
-    def __init__(self, served: Callable[[], list[tuple[float, str]]]) -> None:
-        self.served = served
+    def _below(self, pid: int, root: int) -> bool:
+        while pid in self.stats.parents:
+            pid = self.stats.parents[pid]
+            if pid == root:
+                return True
+        return False
 
 
 def measure(
-    name: str, cmd: Sequence[str], env: dict[str, str], server: Server, story_paths: set[str]
-) -> tuple[Run, int]:
+    name: str, cmd: Sequence[str], env: dict[str, str], served: Served, story_paths: set[str]
+) -> Run:
     """Run ``cmd`` to its end; count story pages served while it ran."""
-    before = len(server.served())
+    before = len(served.log())
     stats = ProcStats()
     stop = threading.Event()
     proc = subprocess.Popen(
@@ -166,17 +178,17 @@ def measure(
     ended = time.monotonic()
     stop.set()
     sampler.join()
-    log = server.served()[before:]
+    log = served.log()[before:]
     if proc.returncode not in (0, 1) or not log:
         sys.exit(f"{name} failed (exit {proc.returncode}):\n{output[-3000:]}")
     pages = sum(1 for _, target in log if target in story_paths)
-    return Run(name, pages, ended - log[0][0], stats, output), proc.pid
+    return Run(name, pages, ended - log[0][0], stats, output)
 
 
 # --- (a) the bare fetch ----------------------------------------------------------------------
 
 
-def bare_fetch(sitemap: str) -> None:
+def bare_fetch(sitemap: str, overrides: dict[str, Any]) -> None:
     """Fetch every story of the sitemap with Scrapy and newsmon's download settings only."""
     from scrapy.crawler import CrawlerProcess
     from scrapy.settings import Settings
@@ -193,12 +205,25 @@ def bare_fetch(sitemap: str) -> None:
     settings.setmodule("crawler.settings", priority="project")
     settings.set("ITEM_PIPELINES", {}, priority="cmdline")
     settings.set("LOG_LEVEL", "WARNING", priority="cmdline")
+    for key, value in overrides.items():
+        settings.set(key, value, priority="cmdline")
     process = CrawlerProcess(settings)
     process.crawl(BareSpider)
     process.start()
 
 
 # --- (b) newsmon crawl -----------------------------------------------------------------------
+
+# `newsmon` with extra Scrapy settings, for --setting experiments: the CLI takes none.
+WITH_SETTINGS = """
+import json, sys
+import crawler.crawl as crawl
+extra, sys.argv = json.loads(sys.argv[1]), ["newsmon", *sys.argv[2:]]
+plain = crawl.scrapy_settings
+crawl.scrapy_settings = lambda config, overrides=None: plain(config, {**(overrides or {}), **extra})
+from crawler.cli import cli
+cli(prog_name="newsmon")
+"""
 
 
 def write_config(folder: Path, base_url: str, spider: str) -> Path:
@@ -234,104 +259,204 @@ def stored(db: Path) -> dict[str, int]:
 # --- report ----------------------------------------------------------------------------------
 
 
-def report(bare: Run, bare_pid: int, full: Run, full_pid: int, cores: int) -> None:
+@dataclass
+class Round:
+    bare: Run
+    full: Run
+
+    @property
+    def ratio(self) -> float:
+        return self.full.rate / self.bare.rate if self.bare.rate else 0.0
+
+
+def report(rounds: list[Round], cores: int) -> None:
     mb = 1024 * 1024
-    print(f"\ncores: {cores}   (os.sched_getaffinity)")
-    print(f"{'':>22} {'pages':>6} {'seconds':>8} {'pages/s':>8} {'peak RSS':>9} "
-          f"{'sum VmHWM':>9} {'CPU parent u/s':>15} {'CPU children u/s':>17}")  # fmt: skip
-    for run, pid in ((bare, bare_pid), (full, full_pid)):
-        pu, ps, cu, cs = run.cpu_split(pid)
-        print(
-            f"{run.name:>22} {run.pages:>6} {run.seconds:>8.1f} {run.rate:>8.1f} "
-            f"{run.stats.peak_rss / mb:>7.0f}MB {sum(run.stats.hwm.values()) / mb:>7.0f}MB "
-            f"{pu:>7.1f}/{ps:<7.1f} {cu:>8.1f}/{cs:<8.1f}"
+    print(f"\ncores: {cores} (os.sched_getaffinity); load average now: {os.getloadavg()[0]:.1f}")
+    print(f"{'':>24} {'pages':>6} {'seconds':>8} {'pages/s':>8} {'peak RSS':>9} {'sum VmHWM':>9}"
+          f" {'CPU parent u/s':>15} {'CPU children u/s':>17} {'ms CPU/page':>11}")  # fmt: skip
+    for number, r in enumerate(rounds, start=1):
+        for run in (r.bare, r.full):
+            pu, ps, cu, cs = run.cpu_split()
+            per_page = (pu + ps + cu + cs) / run.pages * 1000 if run.pages else 0.0
+            print(
+                f"{number}: {run.name:>21} {run.pages:>6} {run.seconds:>8.1f} {run.rate:>8.1f} "
+                f"{run.stats.peak_rss / mb:>7.0f}MB {sum(run.stats.hwm.values()) / mb:>7.0f}MB "
+                f"{pu:>7.1f}/{ps:<7.1f} {cu:>8.1f}/{cs:<8.1f} {per_page:>11.1f}"
+            )
+        print(f"   ratio newsmon / bare: {r.ratio:.2f}x")
+    if len(rounds) > 1:
+        median = statistics.median(r.ratio for r in rounds)
+        print(f"median ratio over {len(rounds)} rounds: {median:.2f}x")
+    last = rounds[-1]
+    procs = sorted({last.full.stats.names.get(p, "?") for p in last.full.stats.cpu} - {""})
+    print(f"crawl process tree: {len(last.full.stats.cpu)} processes ({', '.join(procs)})")
+
+
+def print_stacks(path: Path, top: int) -> None:
+    """Top functions of py-spy's collapsed stacks, by own and by inclusive samples, per kind of
+    process (the crawl process, its workers)."""
+    own: Counter[tuple[str, str]] = Counter()
+    inclusive: Counter[tuple[str, str]] = Counter()
+    per_kind: Counter[str] = Counter()
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        process, _, rest = stack.partition('";')  # process PID:"command line";frame;...
+        frames = rest.split(";") if rest else []
+        kind = (
+            "crawl" if "-m crawler" in process else "pool" if "forkserver" in process else "other"
         )
-    print(f"\nratio newsmon / bare: {full.rate / bare.rate:.2f}x")
-    procs = sorted({full.stats.names.get(p, "?") for p in full.stats.cpu if p != full_pid})
-    print(f"crawl process tree: 1 crawl + {len(full.stats.cpu) - 1} children ({', '.join(procs)})")
+        frames = [re.sub(r":\d+\)$", ")", f) for f in frames]
+        per_kind[kind] += int(count)
+        if frames:
+            own[kind, frames[-1]] += int(count)
+        for frame in set(frames):
+            inclusive[kind, frame] += int(count)
+    total = sum(per_kind.values())
+    shares = ", ".join(f"{k} {n / total:.0%}" for k, n in per_kind.most_common())
+    print(f"\npy-spy: {total} on-CPU samples ({shares})")
+    for title, counter in (("own", own), ("inclusive", inclusive)):
+        print(f"top {top} by {title} samples (share of all samples):")
+        for (kind, frame), n in counter.most_common(top):
+            print(f"  {n / total:6.1%}  {kind:6} {frame}")
 
 
 def print_profile(path: Path, top: int) -> None:
-    print(f"\ncProfile of the crawl process, top {top} by own time:")
+    print(f"\ncProfile of the crawl process (main thread), top {top} by own time:")
     pstats.Stats(str(path)).sort_stats("tottime").print_stats(top)
-    print(f"\ntop {top} by cumulative time:")
-    pstats.Stats(str(path)).sort_stats("cumulative").print_stats(top)
+    print(f"top {top} of newsmon's own code by cumulative time:")
+    pstats.Stats(str(path)).sort_stats("cumulative").print_stats(
+        r"/(pipelines|crawler|spiders)/", top
+    )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--stories", type=int, default=3000)
-    parser.add_argument("--seed", type=int, default=20251103)
-    parser.add_argument("--spider", choices=("eqmint", "generic"), default="eqmint",
-                        help="eqmint: site rules (CSS selectors); generic: the generic extractor")  # fmt: skip
-    parser.add_argument("--workers", help="NEWSMON_EXTRACT_WORKERS for the crawl (default: auto)")
-    parser.add_argument("--server", choices=("bulk", "replica"), default="bulk")
-    parser.add_argument("--profile", action="store_true", help="cProfile the crawl process")
-    parser.add_argument("--top", type=int, default=25, help="profile entries to print")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
-    parser.add_argument("--bare-only", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--bare-fetch", metavar="SITEMAP", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.bare_fetch:
-        bare_fetch(args.bare_fetch)
-        return 0
+# --- the site ------------------------------------------------------------------------------------
 
-    started = time.monotonic()
-    site = bulk(args.stories, args.seed, cache=args.server == "replica")
-    story_paths = {f"/{s.slug}/" for s in site.stories}
-    if args.server == "bulk":
-        bulk_server = BulkServer(site).start()
-        bulk_server.prerender(sorted(story_paths))
-        server, base_url, stop = Server(lambda: list(bulk_server.log)), bulk_server.base_url, bulk_server.stop
-    else:
-        replica = ReplicaServer(site).start()
-        marks: list[tuple[float, str]] = []
 
-        def log() -> list[tuple[float, str]]:
-            # ReplicaServer keeps no times: the first mark is taken when its log grows.
+@dataclass
+class Served:
+    base_url: str
+    log: Callable[[], list[tuple[float, str]]]  # (monotonic time, target) of every request
+    stop: Callable[[], None]
+
+
+def serve(stories: int, seed: int, kind: str) -> tuple[Served, set[str]]:
+    """The bulk site on a local server, every story page rendered ahead of the runs."""
+    site = bulk(stories, seed, cache=kind == "replica")
+    paths = {f"/{s.slug}/" for s in site.stories}
+    if kind == "bulk":
+        server = BulkServer(site).start()
+        server.prerender(sorted(paths))
+        return Served(server.base_url, lambda: list(server.log), server.stop), paths
+    replica = ReplicaServer(site).start()
+    for path in sorted(paths):
+        site.handle(path, replica.origin)
+    marks: list[tuple[float, str]] = []
+    stop = threading.Event()
+
+    def follow() -> None:
+        # ReplicaServer records no times: each request is stamped when first seen here.
+        while not stop.wait(0.01):
             records = replica.requests
-            marks.extend((time.monotonic(), r.path) for r in records[len(marks):])
-            return marks
+            marks.extend((time.monotonic(), r.path) for r in records[len(marks) :])
 
-        for path in sorted(story_paths):
-            site.handle(path, replica.origin)
-        server, base_url, stop = Server(log), replica.base_url, replica.stop
-        threading.Thread(target=lambda: [log() or time.sleep(0.01) for _ in iter(int, 1)],
-                         daemon=True).start()  # fmt: skip
-    print(f"site: {len(story_paths)} stories at {base_url}, ready in "
-          f"{time.monotonic() - started:.1f}s ({args.server} server)", flush=True)  # fmt: skip
+    threading.Thread(target=follow, daemon=True).start()
 
+    def stop_all() -> None:
+        stop.set()
+        replica.stop()
+
+    return Served(replica.base_url, lambda: list(marks), stop_all), paths
+
+
+def one_round(args: argparse.Namespace, served: Served, paths: set[str], folder: Path) -> Round:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("NEWSMON_CONFIG", None)
     if args.workers is not None:
         env["NEWSMON_EXTRACT_WORKERS"] = args.workers
-    cores = len(os.sched_getaffinity(0))
+    settings = [f"--setting={s}" for s in args.setting]
+    bare_cmd = [sys.executable, __file__, "--bare-fetch", served.base_url + "sitemap_index.xml"]
+    bare = measure("bare Scrapy fetch", [*bare_cmd, *settings], env, served, paths)
+    print(f"bare fetch: {bare.pages} pages in {bare.seconds:.1f}s", flush=True)
+    for old in folder.glob("newsmon.db*"):
+        old.unlink()
+    config = write_config(folder, served.base_url, args.spider)
+    overrides = dict(_settings(args.setting))
+    main = ["-c", WITH_SETTINGS, json.dumps(overrides)] if overrides else ["-m", "crawler"]
+    cmd = [sys.executable, *main, "-c", str(config), "--log-level", "WARNING",
+           "crawl", "--no-deliver"]  # fmt: skip
+    if args.profile == "cprofile":
+        cmd[1:1] = ["-m", "cProfile", "-o", str(folder / "crawl.prof")]
+    elif args.profile == "py-spy":
+        spy = Path(sys.executable).with_name("py-spy")
+        cmd[:0] = [str(spy), "record", "--subprocesses", "--format", "raw", "--rate",
+                   "200", "--output", str(folder / "crawl.stacks"), "--"]  # fmt: skip
+    full = measure(f"newsmon ({args.spider})", cmd, env, served, paths)
+    print(full.output.strip()[-1500:])
+    print(json.dumps(stored(folder / "newsmon.db")), flush=True)
+    return Round(bare, full)
+
+
+def _settings(pairs: list[str]) -> list[tuple[str, Any]]:
+    return [(k, json.loads(v)) for k, _, v in (p.partition("=") for p in pairs)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--stories", type=int, default=3000)
+    parser.add_argument("--seed", type=int, default=20251103)
+    parser.add_argument(
+        "--spider",
+        choices=("eqmint", "generic"),
+        default="eqmint",
+        help="eqmint: site rules (CSS selectors); generic: the generic extractor",
+    )
+    parser.add_argument("--workers", help="NEWSMON_EXTRACT_WORKERS for the crawl (default: auto)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="alternate bare and newsmon runs this often (a busy machine)",
+    )
+    parser.add_argument("--server", choices=("bulk", "replica"), default="bulk")
+    parser.add_argument(
+        "--profile",
+        choices=("cprofile", "py-spy"),
+        help="profile the crawl: cProfile (crawl process, main thread) or py-spy "
+        "(sampling, every process and thread; pip install py-spy)",
+    )
+    parser.add_argument("--top", type=int, default=25, help="profile entries to print")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="KEY=JSON",
+        help="a Scrapy setting for both crawls, e.g. AUTOTHROTTLE_ENABLED=false",
+    )
+    parser.add_argument("--bare-fetch", metavar="SITEMAP", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)  # fmt: skip
+    if args.bare_fetch:
+        bare_fetch(args.bare_fetch, dict(_settings(args.setting)))
+        return 0
+
+    started = time.monotonic()
+    served, paths = serve(args.stories, args.seed, args.server)
+    print(f"site: {len(paths)} stories at {served.base_url}, ready in "
+          f"{time.monotonic() - started:.1f}s ({args.server} server)", flush=True)  # fmt: skip
     folder = Path(tempfile.mkdtemp(prefix="newsmon-bench-"))
     try:
-        bare_cmd = [sys.executable, __file__, "--bare-fetch", base_url + "sitemap_index.xml"]
-        bare, bare_pid = measure("bare Scrapy fetch", bare_cmd, env, server, story_paths)
-        print(f"bare fetch: {bare.pages} pages in {bare.seconds:.1f}s", flush=True)
-        if args.bare_only:
-            return 0
-        config = write_config(folder, base_url, args.spider)
-        profile = folder / "crawl.prof"
-        cmd = [sys.executable, *(["-m", "cProfile", "-o", str(profile)] if args.profile else []),
-               "-m", "crawler", "-c", str(config), "--log-level", "WARNING", "crawl",
-               "--no-deliver"]  # fmt: skip
-        full, full_pid = measure(f"newsmon crawl ({args.spider})", cmd, env, server, story_paths)
-        print(full.output.strip()[-2000:])
-        print(json.dumps(stored(folder / "newsmon.db")))
-        report(bare, bare_pid, full, full_pid, cores)
-        if args.profile:
-            print_profile(profile, args.top)
+        rounds = [one_round(args, served, paths, folder) for _ in range(args.rounds)]
+        report(rounds, len(os.sched_getaffinity(0)))
+        if args.profile == "cprofile":
+            print_profile(folder / "crawl.prof", args.top)
+        elif args.profile == "py-spy":
+            print_stacks(folder / "crawl.stacks", args.top)
     finally:
-        stop()
+        served.stop()
         if args.keep:
             print(f"kept {folder}")
         else:
-            for path in sorted(folder.rglob("*"), reverse=True):
-                path.unlink() if path.is_file() else path.rmdir()
-            folder.rmdir()
+            shutil.rmtree(folder)
     return 0
 
 

@@ -93,9 +93,17 @@ def open_db(ctx: click.Context) -> Any:
 @cli.command()
 @click.argument("sites", nargs=-1)
 @click.option("--no-deliver", is_flag=True, help="Queue alerts but do not deliver them now.")
+@click.option(
+    "--backfill",
+    type=click.IntRange(min=1),
+    metavar="DAYS",
+    help="Fetch stories up to DAYS old this run (overrides the sites' max_age).",
+)
 @click.pass_context
 @friendly
-def crawl(ctx: click.Context, sites: tuple[str, ...], no_deliver: bool) -> None:
+def crawl(
+    ctx: click.Context, sites: tuple[str, ...], no_deliver: bool, backfill: int | None
+) -> None:
     """Crawl the named sites once (all if none), then deliver alerts.
 
     Prints a summary per site; exits 1 if any site failed (the others still complete).
@@ -104,6 +112,7 @@ def crawl(ctx: click.Context, sites: tuple[str, ...], no_deliver: bool) -> None:
     Example:
         newsmon crawl
         newsmon crawl caliber eqmint
+        newsmon crawl ledger --backfill 30
     """
     from crawler.crawl import crawl_sites
 
@@ -115,7 +124,11 @@ def crawl(ctx: click.Context, sites: tuple[str, ...], no_deliver: bool) -> None:
     locks, busy = _lock_sites(config, chosen)
     try:
         results = (
-            crawl_sites(config, [s for s in chosen if s.name in locks], {"LOG_LEVEL": level})
+            crawl_sites(
+                config,
+                [s for s in chosen if s.name in locks],
+                {"LOG_LEVEL": level, "NEWSMON_BACKFILL_DAYS": backfill or 0},
+            )
             if locks
             else []
         )
@@ -609,3 +622,40 @@ def export(
         db.close()
     if output and output != "-":
         click.echo(f"{count} stories written to {terminal_safe(output)}", err=True)
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--name", help="Site name for the entry (default: from the host name).")
+@click.option(
+    "--samples",
+    type=click.IntRange(min=2),
+    default=12,
+    show_default=True,
+    help="Pages fetched to tell stories from other pages.",
+)
+@click.pass_context
+@friendly
+def discover(ctx: click.Context, url: str, name: str | None, samples: int) -> None:
+    """Probe a site and print a `sites:` entry for the generic spider, ready to paste.
+
+    Finds feeds, sitemaps, the WordPress REST API or listing pages, and an article_pattern
+    from the URLs of pages that declare themselves articles; what each source lists is shown
+    as YAML comments.
+
+    \b
+    Example:
+        newsmon discover https://news.example.org/ >> sites.yaml
+        newsmon check
+    """
+    from crawler.discover import DiscoverError, discover_site, render_entry
+
+    try:
+        user_agent = get_config(ctx).user_agent
+    except ConfigError:  # discovering comes before having a config
+        user_agent = Config().user_agent
+    try:
+        report = discover_site(url, user_agent, samples=samples, name=name)
+    except DiscoverError as exc:
+        raise UserError(terminal_safe(str(exc))) from None
+    click.echo(render_entry(report), nl=False)

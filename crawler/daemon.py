@@ -1,10 +1,11 @@
 """`newsmon run`: every site on its schedule, alerts delivered and retried, for months.
 
-APScheduler's BackgroundScheduler fires the jobs (one per site, plus a delivery timer); the
-main thread only waits for signals. Each crawl runs in a child process (crawler.supervise);
-after it, the site's health is re-assessed and due alerts are delivered. SIGTERM/SIGINT stop
-scheduling, give running crawls a grace period, end the rest, deliver once more and exit 0;
-SIGHUP reloads the configuration (a bad file is logged and the running one kept).
+APScheduler's BackgroundScheduler fires one job per site; each run crawls in a child process
+(crawler.supervise), then the site's health is re-assessed (crawler.health) and a delivery
+pass is asked for. A delivery thread sends alerts when asked and on a timer (retries); the main
+thread only waits for signals. SIGTERM/SIGINT stop scheduling, give running crawls a grace
+period, end the rest, deliver once more and exit 0; SIGHUP reloads the configuration (a bad
+file is logged and the running one kept).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from typing import Any
 import sqlite_utils
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.interval import IntervalTrigger
 
 from crawler import health, schedule, storage
 from crawler.config import Config, Site, load_config
@@ -29,7 +29,6 @@ from crawler.supervise import CrawlChild, Outcome
 
 logger = logging.getLogger(__name__)
 
-DELIVER_JOB = "deliver"
 # After the stop grace, crawls get SIGTERM and this share of the grace (at most TERM_PATIENCE
 # seconds) to record their run before SIGKILL; the crawls themselves get the rest.
 TERM_PATIENCE = 5.0
@@ -71,12 +70,11 @@ class Daemon:
         self._state = threading.Condition()
         self._children: set[CrawlChild] = set()
         self._scheduled: dict[str, tuple[object, ...]] = {}
-        self._delivery = threading.Lock()
-        self._delivering = False
-        self._deliver_again = False
+        self._deliver_wanted = threading.Event()
+        self._deliverer = threading.Thread(target=self._delivery_loop, name="deliver", daemon=True)
         if logging.root.level > logging.DEBUG:
-            # Our own lines say when each crawl starts and ends; APScheduler's two per job
-            # (and per delivery timer tick) would only bury them.
+            # Our own lines say when each crawl starts and ends; APScheduler's two per run would
+            # only bury them.
             logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
 
     # --- lifecycle --------------------------------------------------------------------------------
@@ -87,13 +85,7 @@ class Daemon:
         try:
             self.scheduler.start()
             self._schedule_sites()
-            self.scheduler.add_job(
-                self.deliver,
-                IntervalTrigger(seconds=self.options.deliver_every),
-                id=DELIVER_JOB,
-                name="deliver alerts",
-                misfire_grace_time=max(1, int(self.options.deliver_every)),
-            )
+            self._deliverer.start()
             logger.info(
                 "newsmon run: config %s, database %s, %d site(s) scheduled",
                 self.config_path,
@@ -148,9 +140,12 @@ class Daemon:
         )
         if not self._wait_children(self.options.stop_grace - patience):
             self._end_children(patience)
-        if not self._wait_children(RECORD_TIMEOUT):
+        recorded = self._wait_children(RECORD_TIMEOUT)
+        if not recorded:
             logger.error("stopping: crawl supervisors did not finish; exiting anyway")
-        self.scheduler.shutdown(wait=True)  # lets a delivery pass in progress finish
+        self.scheduler.shutdown(wait=recorded)
+        self._deliver_wanted.set()  # wakes the delivery thread, which sees the stop and ends
+        self._deliverer.join(timeout=RECORD_TIMEOUT)
         self._deliver_once()
         self._unpublish()
         logger.info("newsmon run: stopped")
@@ -283,14 +278,15 @@ class Daemon:
 
     def _publish(self, name: str) -> None:
         """Tell `newsmon status` when this site runs next."""
-        job = self.scheduler.get_job(job_id(name))
-        db = storage.connect(self.config.database)
         try:
-            schedule.publish(db, name, job.next_run_time if job else None)
-        except Exception:  # status display only: never worth failing a run for
+            job = self.scheduler.get_job(job_id(name))
+            db = storage.connect(self.config.database)
+            try:
+                schedule.publish(db, name, job.next_run_time if job else None)
+            finally:
+                db.close()
+        except Exception:  # status display only: never worth failing (or not watching) a run
             logger.exception("%s: could not publish the next run", name)
-        finally:
-            db.close()
 
     def _unpublish(self) -> None:
         db = storage.connect(self.config.database)
@@ -302,20 +298,17 @@ class Daemon:
     # --- alert delivery ---------------------------------------------------------------------------
 
     def deliver(self) -> None:
-        """Deliver due alerts now; if a pass is already running, it runs once more after it
-        (so alerts queued during a pass are not left for the next timer tick)."""
-        with self._delivery:
-            self._deliver_again = True
-            if self._delivering:
-                return
-            self._delivering = True
-        while True:
-            with self._delivery:
-                if not self._deliver_again:
-                    self._delivering = False
-                    return
-                self._deliver_again = False
-            self._deliver_once()
+        """Ask for a delivery pass now (after the one in progress, if any)."""
+        self._deliver_wanted.set()
+
+    def _delivery_loop(self) -> None:
+        """Deliver when asked and every ``deliver_every`` seconds, in a thread of its own so
+        that a slow channel never holds up a crawl job (and with it the site's next run)."""
+        while not self._stop.is_set():
+            self._deliver_wanted.wait(self.options.deliver_every)
+            self._deliver_wanted.clear()
+            if not self._stop.is_set():
+                self._deliver_once()
 
     def _deliver_once(self) -> None:
         try:

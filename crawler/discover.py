@@ -15,7 +15,6 @@ are fetched one at a time, and the sample is small.
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
 import urllib.error
@@ -25,6 +24,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
+
+import yaml
 
 from crawler.extraction import parse_html
 from crawler.urls import canonicalize_url, same_site
@@ -36,6 +37,7 @@ from spiders.generic import NOT_STORIES, WELL_KNOWN, WP_POSTS
 MAX_BYTES = 8 * 1024 * 1024
 LISTING_PAGES = 3  # as NEWSMON_LISTING_PAGES: pages of a listing the spider follows per run
 MAX_CHILD_SITEMAPS = 25
+TAIL_SAMPLES = 4
 
 
 class DiscoverError(Exception):
@@ -171,20 +173,13 @@ def _sitemaps(fetch: Fetcher, url: str, named: list[tuple[str, str]]) -> list[So
 
 def _sitemap(fetch: Fetcher, sitemap_url: str, url: str, children: set[str]) -> Source | None:
     """A sitemap with every URL it lists, following an index's children (one level)."""
-    page = fetch.get(sitemap_url)
-    try:
-        found = (
-            discovery.parse_sitemap(_ungzip(page.body), page.url) if page.status == 200 else None
-        )
-    except discovery.SourceError:
-        return None
+    found = _parsed(discovery.parse_sitemap, fetch.get(sitemap_url))
     if found is None:
         return None
     source = Source(SITEMAP, sitemap_url, _same_site(found.links, url), _sitemap_note(found))
     for child in found.follow[:MAX_CHILD_SITEMAPS]:
         children.add(child)
-        child_page = fetch.get(child)
-        child_found = _parsed(discovery.parse_sitemap, child_page)
+        child_found = _parsed(discovery.parse_sitemap, fetch.get(child))
         if child_found is not None:
             source.links += _same_site(child_found.links, url)
             source.note = source.note or _sitemap_note(child_found)
@@ -215,7 +210,9 @@ def _classify(
     other pages' bodies (they may be listings)."""
     listed, linked = candidates
     others: dict[str, bytes] = {}
-    for url in [*listed[:samples], *linked[:samples]]:
+    # The tail of the machine-listed URLs too: sitemap indexes list pages after the posts.
+    sample = [*listed[:samples], *listed[samples:][-TAIL_SAMPLES:], *linked[:samples]]
+    for url in sample:
         page = fetch.get(url)
         if page.status != 200:
             continue
@@ -286,21 +283,25 @@ def _is_story(report: Report, url: str) -> bool:
 
 
 def infer_pattern(articles: list[str], others: list[str]) -> str | None:
-    """A regex that every article URL matches and no other URL does, built from the article
-    paths' shape (same number of segments; digits and varying segments generalised); None
-    when the articles have no common shape or the shape also fits other pages."""
-    paths = [urlsplit(u).path for u in dict.fromkeys(articles)]
+    """A regex that every article URL matches and no other URL does, built from the shapes of
+    the article paths (segment count, trailing slash; digits and varying segments generalised,
+    one alternative per shape); None with fewer than two articles or when it fits another page."""
+    paths = list(dict.fromkeys(urlsplit(u).path for u in articles))
     if len(paths) < 2:
         return None
-    shapes = {(p.count("/"), p.endswith("/")) for p in paths}
-    if len(shapes) != 1:
-        return None
+    shapes: dict[tuple[int, bool], list[str]] = {}
+    for path in paths:
+        shapes.setdefault((path.strip("/").count("/"), path.endswith("/")), []).append(path)
+    alternatives = [_shape_pattern(group) for group in shapes.values()]
+    body = alternatives[0] if len(alternatives) == 1 else f"(?:{'|'.join(alternatives)})"
+    pattern = rf"^https?://[^/]+/{body}$"
+    return None if any(re.search(pattern, u) for u in others) else pattern
+
+
+def _shape_pattern(paths: list[str]) -> str:
     columns = list(zip(*(p.strip("/").split("/") for p in paths), strict=True))
     parts = [_generalise(list(v), last=i == len(columns) - 1) for i, v in enumerate(columns)]
-    pattern = r"^https?://[^/]+/" + "/".join(parts) + ("/" if paths[0].endswith("/") else "") + "$"
-    if any(re.search(pattern, u) for u in others):
-        return None
-    return pattern
+    return "/".join(parts) + ("/" if paths[0].endswith("/") else "")
 
 
 def _generalise(values: list[str], last: bool) -> str:
@@ -323,7 +324,7 @@ def _parsed(parser: discovery.Parser, page: Page) -> discovery.Found | None:
         return None
     try:
         return parser(_ungzip(page.body), page.url)
-    except discovery.SourceError:
+    except (ValueError, OSError):  # not a sitemap or feed (SourceError), a bad or huge gzip
         return None
 
 
@@ -343,7 +344,7 @@ def _duplicate(found: list[Source], links: list[str], url: str) -> bool:
 
 
 def _ungzip(body: bytes) -> bytes:
-    return gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body
+    return discovery.decompressed(body, 8 * MAX_BYTES)
 
 
 def _feed_format(body: bytes) -> str:
@@ -366,7 +367,7 @@ def render_entry(report: Report, max_age: str = "7d") -> str:
     lines = [f"# newsmon discover {report.url}", *_summary(report)]
     lines += ["# Paste under `sites:` in your config, then run `newsmon check`."]
     lines += [
-        f"  - name: {report.name}",
+        f"  - name: {_plain(report.name)}",
         "    spider: generic",
         f"    url: {_quote(report.url)}",
         *_list("feeds", report.feeds, report),
@@ -411,6 +412,11 @@ def _count(report: Report, source: Source) -> str:
     stories = report.stories(source)
     extra = f" of {len(source.links)} URLs" if stories != len(source.links) else ""
     return ", ".join(x for x in (source.note, f"{stories} stories{extra}") if x)
+
+
+def _plain(value: str) -> str:
+    """A name as a plain YAML scalar, quoted when YAML would read it as something else."""
+    return value if yaml.safe_load(value) == value else _quote(value)
 
 
 def _quote(value: str) -> str:

@@ -112,16 +112,18 @@ def update(
             "notified_at = coalesce(excluded.notified_at, site_health.notified_at)",
             (site, now_state.state, stamp, now_state.detail, notified),
         )
-    if change.old != change.new:
-        logger.log(
-            logging.WARNING if change.new not in HEALTHY else logging.INFO,
-            "%s: health %s -> %s: %s",
-            site,
-            change.old,
-            change.new,
-            change.message,
-        )
+    _log(change)
     return change
+
+
+def _log(change: Transition) -> None:
+    if change.new not in HEALTHY:
+        level = logging.WARNING
+    else:  # a first "ok" after "unknown" is no news
+        level = logging.INFO if change.notice else logging.DEBUG
+    logger.log(
+        level, "%s: health %s -> %s: %s", change.site, change.old, change.new, change.message
+    )
 
 
 def _transition(site: str, old: str, since: str, now: Assessment) -> Transition:

@@ -8,11 +8,13 @@ hashed to a bucket and stored in ``lsh_bands``. Stories sharing any bucket are c
 only those are compared in full against ``article_signatures``. A lookup is therefore a fixed
 number of index probes plus a handful of comparisons, whatever the number of stored stories.
 
-Measured on syndicated copies (``tests/test_neardup.py``, ``bench/dedup.py``): a copy with a
-rewritten first paragraph, another title and a "first appeared on" line scores 0.55-0.75, a
-different story on the same topic (same names and places) under 0.05. ``THRESHOLD`` sits
-between the two; the bands put the LSH S-curve's knee at ~0.33, so a pair at the threshold is
-a candidate with probability 0.995.
+Parameters, by measurement (``tests/test_neardup.py``, ``bench/dedup.py``): a syndicated copy
+with a rewritten first paragraph, another title and a "first appeared on" line has a Jaccard
+similarity of 0.72 (estimated 0.66); the same edits on a 165-word story give 0.57; a different
+story on the same subject, with the same names and places, 0.004. ``THRESHOLD`` = 0.5 keeps a
+wide margin on both sides, where 0.7-0.8 would miss short copies. With 40 bands of 3 rows, a
+pair at 0.5 becomes a candidate with probability 0.995 (0.99998 at 0.6), a pair under 0.1
+with under 0.04; candidates below the threshold are then rejected on the full signature.
 """
 
 from __future__ import annotations

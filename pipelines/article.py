@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
+from lxml import etree
 from lxml import html as lxml_html
 from lxml.cssselect import CSSSelector
 
@@ -111,10 +112,23 @@ def extract_page(html: str, url: str, rules: SiteRules | None, stories_only: boo
     return replace(extract_article(html, url, rules, stories_only=stories_only), paragraphs=[])
 
 
+# cssselect's XPath for ".name" tests every element with normalize-space() and concat(); a
+# plain contains() in front rejects nearly all of them for a fraction of the cost (and is
+# implied by the exact test, so matches are unchanged). Its descendant step
+# "/descendant-or-self::*/" is what "//" abbreviates, but only "//" takes libxml2's fast path.
+_CLASS_TEST = re.compile(
+    r"@class and (contains\(concat\(' ', normalize-space\(@class\), ' '\), ' ([^' ]+) '\))"
+)
+_DESCENDANT_STEP = "/descendant-or-self::*/"
+
+
 @lru_cache(maxsize=256)
-def _selector(css: str) -> CSSSelector:
-    # Translating CSS to XPath costs more than running the XPath on a small page.
-    return CSSSelector(css, translator="html")
+def _selector(css: str) -> etree.XPath:
+    """A CSS selector compiled once (translating it costs more than running it) into XPath
+    that selects exactly what ``lxml.html``'s ``cssselect`` does, faster."""
+    path = CSSSelector(css, translator="html").path
+    path = _CLASS_TEST.sub(r"contains(@class, '\2') and \1", path)
+    return etree.XPath(path.replace(_DESCENDANT_STEP, "//"))
 
 
 @lru_cache(maxsize=64)

@@ -36,11 +36,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import accumulate
 from types import TracebackType
+from urllib.parse import quote_plus
 
 from replica import eqmint_html as tpl
-from replica.base import Heading, Request, Response, Story, slugify
-from replica.eqmint_api import plain_content
-from replica.eqmint_site import FIRST_POST_ID, EqmintSite
+from replica.base import Heading, Request, Response, Story, page_number, page_of, slugify
+from replica.eqmint_api import matches, plain_content
+from replica.eqmint_site import FIRST_POST_ID, PAGE_SIZE, EqmintSite
 from replica.render import esc, sitemap_index, urlset
 from replica.wire import compressible, etag_of, http_date
 
@@ -281,6 +282,25 @@ class BulkSite(EqmintSite):
         markup = markup.replace("</header>\n<div id=\"content\"", f"{self.menu}</header>\n"
                                 "<div id=\"content\"", 1)  # fmt: skip
         return markup.replace('<footer id="colophon"', f'{self.footer}<footer id="colophon"', 1)
+
+    def _home(self, req: Request, number: str = "1") -> Response | None:
+        if "s" in req.query:
+            return self._search_results(req, req.param("s"), page_number(number))
+        return super()._home(req, number)
+
+    def _search_results(self, req: Request, words: str, page: int | None) -> Response | None:
+        # WordPress shows ten results a page (/page/2/?s=...); the small replicas show every
+        # hit on one page, which here would be megabytes.
+        hits = [s for s in self.stories if matches(s, req.origin, words)]
+        shown, more = page_of(hits, page or 0, PAGE_SIZE)
+        if not shown:
+            return None if page != 1 else super()._home(req)
+        query = quote_plus(words)
+        main = "\n".join(self._summary(req, s) for s in shown)
+        main += tpl.pagination(f"{req.origin}/page/{page + 1}/?s={query}" if more else None)
+        title = f"You searched for {words} - {tpl.SITE}"
+        markup = tpl.page(req.origin, title, "search search-results", "", main, self._recent(req))
+        return Response(markup.encode("utf-8"), last_modified=self.updated)
 
     # -- sitemaps split like Yoast's (1,000 per file) and WordPress core's (2,000) ----------------
 

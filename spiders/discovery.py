@@ -16,6 +16,7 @@ from urllib.parse import urljoin
 
 from lxml import etree
 from lxml import html as lxml_html
+from scrapy.utils.gz import gunzip
 
 from crawler.extraction import parse_html
 from pipelines.metadata import to_iso
@@ -82,6 +83,14 @@ def _child_text(el: etree._Element, *names: str) -> str | None:
     return None
 
 
+def decompressed(body: bytes, max_size: int) -> bytes:
+    """The body of a ``.xml.gz`` sitemap served as a file (not as a Content-Encoding, which
+    the HTTP client already undid); other bodies as they are. Raises ValueError past max_size."""
+    if body[:2] != b"\x1f\x8b":
+        return body
+    return gunzip(body, max_size=max_size)
+
+
 def parse_feed(body: bytes, base_url: str) -> Found:
     """RSS 2.0, RSS 1.0 (RDF), Atom, or JSON Feed."""
     if body.lstrip()[:1] in (b"{", b"["):
@@ -114,8 +123,15 @@ def _feed_hints(el: etree._Element) -> dict[str, str]:
     hints = {"title": _child_text(el, "title")}
     hints["published"] = to_iso(_child_text(el, "pubdate", "published", "date", "issued"))
     hints["modified"] = to_iso(_child_text(el, "updated", "modified"))
-    hints["author"] = _child_text(el, "creator", "author")
+    hints["author"] = _child_text(el, "creator", "author") or _atom_author(el)
     return {k: v for k, v in hints.items() if v}
+
+
+def _atom_author(entry: etree._Element) -> str | None:
+    for child in entry:
+        if _local(child.tag) == "author":
+            return _child_text(child, "name")
+    return None
 
 
 def _parse_json_feed(body: bytes, base_url: str) -> Found:

@@ -44,6 +44,8 @@ NOT_STORIES = re.compile(
 
 
 class GenericSpider(NewsSpider):
+    """A spider made of the site's config entry; see the module docstring."""
+
     name = "generic"
 
     def __init__(self, *args: Any, **kw: Any) -> None:
@@ -73,14 +75,14 @@ class GenericSpider(NewsSpider):
         return super().is_story_url(url) and (self.trust_pattern or not NOT_STORIES.search(url))
 
     def source_requests(self) -> Iterable[scrapy.Request]:
+        """The configured sources, then autodiscovery's guesses and the WordPress probe."""
         yield from super().source_requests()
         probes = [(HOME, self.base_url), (ROBOTS, "/robots.txt"), *WELL_KNOWN]
-        for kind, path in probes if self.autodiscover else []:
-            request = self.source_request(kind, path, probe=True)
-            if request is not None:
-                yield request
+        probes = probes if self.autodiscover else []
         if self.site.wordpress is None:
-            request = self.source_request(WP_API, WP_POSTS, probe=True, wordpress=True)
+            probes.append((WP_API, WP_POSTS))
+        for kind, path in probes:
+            request = self.source_request(kind, path, probe=True, wordpress=kind == WP_API)
             if request is not None:
                 yield request
 

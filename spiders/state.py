@@ -83,12 +83,15 @@ class CrawlState:
             db.close()
 
     def remember_source(self, url: str, source: Source) -> None:
+        """Keep what a source answered this run (saved at the end, see ``save``)."""
         self.new_sources[url] = source
 
     def source_missing(self, url: str) -> None:
+        """An autodiscovery probe found nothing at ``url``."""
         self.new_sources[url] = Source(missing=True)
 
     def not_a_story(self, url: str, reason: str) -> None:
+        """``url`` was fetched and is not a story; do not fetch it again for a while."""
         self.new_skipped[url] = reason
 
     def save(self, database: Path, with_sources: bool) -> None:

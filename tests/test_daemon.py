@@ -20,8 +20,10 @@ from typing import Any
 
 import pytest
 
+from crawler import daemon as daemon_module
 from crawler import queries, schedule, storage
 from crawler.config import load_config, parse_config
+from crawler.locks import SiteLock
 from replica.base import Story
 from replica.server import ReplicaServer
 from replica.sinks import WebhookSink
@@ -78,6 +80,34 @@ def test_sites_sharing_a_schedule_are_spread_a_little() -> None:
     assert schedule.misfire_grace(site(every="1h")) == 3600
 
 
+def test_reload_reschedules_and_a_bad_file_keeps_the_running_config(tmp_path: Path) -> None:
+    def sites(*entries: tuple[str, str]) -> list[dict[str, Any]]:
+        return [
+            {"name": name, "spider": "generic", "url": "http://127.0.0.1:9/", "every": every}
+            for name, every in entries
+        ]
+
+    path = write_config(tmp_path, sites(("a", "1h"), ("b", "1h"), ("c", "1h")))
+    daemon = daemon_module.Daemon(load_config(path), "WARNING")
+    daemon.scheduler.start(paused=True)  # jobs are real, but nothing fires
+    try:
+        daemon._schedule_sites()
+        kept = daemon.scheduler.get_job("crawl:a").next_run_time
+        write_config(tmp_path, sites(("a", "1h"), ("b", "2h")))
+        daemon.reload()
+        jobs = {j.id: j for j in daemon.scheduler.get_jobs()}
+        assert set(jobs) == {"crawl:a", "crawl:b"}
+        assert jobs["crawl:a"].next_run_time == kept  # unchanged schedule, untouched job
+        assert jobs["crawl:b"].trigger.interval == timedelta(hours=2)
+
+        path.write_text("sites: [unclosed")
+        daemon.reload()
+        assert {j.id for j in daemon.scheduler.get_jobs()} == {"crawl:a", "crawl:b"}
+        assert [s.name for s in daemon.config.sites] == ["a", "b"]
+    finally:
+        daemon.scheduler.shutdown(wait=False)
+
+
 # --- the daemon as a process -------------------------------------------------------------------
 
 
@@ -114,6 +144,15 @@ class Daemon:
             return []
         finally:
             conn.close()
+
+    def launches(self, site: str = "caliber") -> list[datetime]:
+        """When the daemon started each crawl of ``site``, from its log."""
+        found = []
+        for line in self.log_path.read_text(errors="replace").splitlines():
+            if f"crawler.supervise: {site}: crawl started" in line:
+                stamp = datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f")
+                found.append(stamp.astimezone())  # the log's times are local
+        return found
 
     def runs(self, site: str = "caliber") -> list[sqlite3.Row]:
         return self.rows("SELECT * FROM runs WHERE site = ? ORDER BY id", site)
@@ -199,6 +238,39 @@ def robots_requests(server: ReplicaServer) -> int:
     return sum(1 for r in server.requests if r.path == "/robots.txt")
 
 
+def at(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp)
+
+
+def assert_found_on_schedule(
+    daemon: Daemon, published: datetime, alert: sqlite3.Row, every: timedelta
+) -> None:
+    """The daemon launched a crawl within one interval of the site being free (no crawl of
+    it running), that crawl stored the story, and its alert went out right after the crawl.
+
+    Launch times come from the daemon's log: a run's own started_at is later by the child's
+    start-up (importing Scrapy), which says nothing about the schedule.
+    """
+    runs = daemon.runs()
+    (found,) = [
+        r for r in runs if r["started_at"] <= alert["first_seen"] <= (r["finished_at"] or "~")
+    ]
+    moment = published.replace(microsecond=0)  # stored times have whole seconds
+    # A run in progress at publication holds the site (max_instances=1) until it is recorded.
+    busy = [
+        at(r["finished_at"])
+        for r in runs
+        if at(r["started_at"]) <= moment and r["finished_at"] and at(r["finished_at"]) >= moment
+    ]
+    free = max([published, *busy])
+    launches = daemon.launches()
+    launched = max(t for t in launches if t.replace(microsecond=0) <= at(found["started_at"]))
+    if launched > published:  # else the crawl running at publication found it: fine too
+        assert launched == min(t for t in launches if t > published), "a crawl missed it"
+        assert launched - free <= every + timedelta(seconds=2), (free, launched)
+    assert at(alert["sent_at"]) - at(found["finished_at"]) <= timedelta(seconds=3)
+
+
 def test_a_new_story_is_stored_and_alerted_within_one_interval(
     tmp_path: Path, caliber_server: ReplicaServer, start_daemon: Callable[..., Daemon]
 ) -> None:
@@ -235,21 +307,15 @@ def test_a_new_story_is_stored_and_alerted_within_one_interval(
             ),
             timeout=30,
         )
-        (run,) = [
-            r
-            for r in daemon.runs()
-            if r["started_at"] <= alert["first_seen"] <= (r["finished_at"] or "9")
-        ]
-        # The run that found it started within one interval (plus a fire skipped while the
-        # previous run was still being recorded), and the alert went out right after it.
-        started = datetime.fromisoformat(run["started_at"])
-        assert started - published.replace(microsecond=0) <= timedelta(seconds=2 * 3), run
-        finished = datetime.fromisoformat(run["finished_at"])
-        assert datetime.fromisoformat(alert["sent_at"]) - finished <= timedelta(seconds=3)
+        assert_found_on_schedule(daemon, published, alert, every=timedelta(seconds=3))
         assert len(sink.posts) > seen
         assert "daemon test summit" in json.dumps(sink.posts[-1])
 
-        (status,) = queries.site_status(storage.connect(daemon.db), load_config(config))
+        db = storage.connect(daemon.db)
+        try:
+            (status,) = queries.site_status(db, load_config(config))
+        finally:
+            db.close()
         assert status["health"] == "ok"
         assert status["next_run"] not in (None, "now")  # the daemon's own, as it published it
 
@@ -263,14 +329,33 @@ def test_a_hanging_crawl_is_killed_at_its_limit_and_the_next_run_happens(
     tmp_path: Path, caliber_server: ReplicaServer, start_daemon: Callable[..., Daemon]
 ) -> None:
     caliber_server.set_fault("/", "hang", seconds=60)  # every path: feed, listings, search...
-    config = write_config(tmp_path, [caliber_site(caliber_server, every="2s", time_limit="1s")])
-    daemon = start_daemon(config, "--kill-grace", "2")
+    config = write_config(tmp_path, [caliber_site(caliber_server, every="2s")])
+    # While someone else holds the site, the daemon's crawl is skipped, logged, and not recorded.
+    with SiteLock(tmp_path / "newsmon.db", "caliber"):
+        daemon = start_daemon(config, "--kill-grace", "2")
+        daemon.wait(
+            "the busy site skipped", lambda: "caliber: skipped: another crawl" in daemon.log()
+        )
+        assert daemon.runs() == []
+        # SIGHUP: a 1 s time limit from the next crawl on.
+        write_config(tmp_path, [caliber_site(caliber_server, every="2s", time_limit="1s")])
+        daemon.proc.send_signal(signal.SIGHUP)
+        daemon.wait("the reload", lambda: "newsmon.yaml read again" in daemon.log())
+
     killed = daemon.wait(
         "two hung crawls killed, one after the other",
         lambda: [r for r in daemon.runs() if "killed at the time limit" in (r["error"] or "")][1:],
     )
     assert killed[0]["status"] == "error"
     assert killed[0]["finished_at"] is not None
+    assert daemon.proc.poll() is None
+
+    # SIGHUP with a broken file: logged, and the daemon goes on with the configuration it has.
+    config.write_text("sites: [unclosed")
+    daemon.proc.send_signal(signal.SIGHUP)
+    daemon.wait(
+        "the failed reload logged", lambda: "keeping the running configuration" in daemon.log()
+    )
     assert daemon.proc.poll() is None
     code, _ = daemon.stop(timeout=15)
     assert code == 0

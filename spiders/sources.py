@@ -1,0 +1,217 @@
+"""Discovery sources: the first half of every spider's run.
+
+``SourceSpider`` asks each source a site has (feeds, sitemaps, listings, site search, the
+WordPress REST API, and for the generic spider the guesses of autodiscovery) for the stories
+it lists, with conditional GET from what ``spiders.state`` remembers: a 304 means "nothing new
+here" and the sources it led to last time (child sitemaps, next pages) are asked in turn.
+Each listed URL goes to ``story_request``, which ``spiders.base.NewsSpider`` implements.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, ClassVar
+from urllib.parse import quote, urljoin
+
+import scrapy
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from crawler.config import Config, Site
+from crawler.urls import canonicalize_url, same_site
+from spiders import discovery
+from spiders.discovery import FEED, LISTING, SEARCH, SITEMAP, WP_API
+from spiders.search_terms import search_terms
+from spiders.state import CrawlState, Source
+
+
+class SourceSpider(scrapy.Spider):
+    """Discovery from a site's sources; subclasses decide what to do with each story URL."""
+
+    feeds: ClassVar[tuple[str, ...]] = ()
+    sitemaps: ClassVar[tuple[str, ...]] = ()
+    listings: ClassVar[tuple[str, ...]] = ()
+    search: ClassVar[tuple[str, ...]] = ()  # templates with {words}, percent-encoded
+    wp_api: tuple[str, ...] = ()  # templates; {words} ones run once per watch
+    # Set by the subclass before the run starts.
+    config: Config
+    site: Site
+    base_url: str
+    state: CrawlState
+    now: datetime
+    backfill: int
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.source_urls: set[str] = set()  # canonical URLs of this run's discovery sources
+        self.source_failures: list[str] = []
+        self.sources_ok = self.sources_unchanged = 0
+
+    def story_request(
+        self, url: str, hints: dict[str, str], source_changed: bool = True
+    ) -> scrapy.Request | None:
+        """A request for a story a source lists (None: not wanted now)."""
+        raise NotImplementedError
+
+    def source_requests(self) -> Iterable[scrapy.Request]:
+        """One request per discovery source, with conditional headers where we have them."""
+        words = search_terms(w.query for w in self.config.watches)
+        sources: list[tuple[str, str]] = []
+        sources += [(FEED, p) for p in (*self.feeds, *self.site.feeds)]
+        sources += [(SITEMAP, p) for p in (*self.sitemaps, *self.site.sitemaps)]
+        sources += [(LISTING, p) for p in (*self.listings, *self.site.listings)]
+        sources += [(SEARCH, t.format(words=quote(w))) for t in self.search for w in words]
+        for template in self.wp_api:
+            expanded = [template.format(words=quote(w)) for w in words]
+            sources += [(WP_API, p) for p in (expanded if "{words}" in template else [template])]
+        for kind, path in sources:
+            request = self.source_request(kind, path)
+            if request is not None:
+                yield request
+
+    def source_request(
+        self, kind: str, path: str, depth: int = 0, probe: bool = False, **meta: Any
+    ) -> scrapy.Request | None:
+        """A request for a discovery source, or None if this run already asked for it.
+
+        A ``probe`` (autodiscovery guessing at a source) may fail silently, and one that found
+        nothing recently is not asked again."""
+        url = urljoin(self.base_url, path)
+        memory = self.state.sources.get(url)
+        seen = canonicalize_url(url) in self.source_urls
+        if seen or (probe and memory and memory.missing_recently(self.now)):
+            return None
+        self.source_urls.add(canonicalize_url(url))
+        headers = {}
+        if memory is not None and not self.backfill:  # a backfill must see every listed story
+            headers = conditional_headers(memory.etag, memory.last_modified)
+        return scrapy.Request(
+            url,
+            callback=self.parse_source,
+            errback=self.source_failed,
+            dont_filter=True,  # deduplicated above, by canonical URL
+            headers=headers,
+            meta={
+                "source": kind,
+                "depth": depth,
+                "probe": probe,
+                "handle_httpstatus_list": [304],
+                **meta,
+            },
+        )
+
+    def parse_source(self, response: Response) -> Iterable[scrapy.Request]:
+        """Story requests for what a source lists and requests for the sources it leads to;
+        on a 304, only the latter (as remembered from the last full answer)."""
+        memory = self.state.sources.get(first_url(response))
+        if response.status == 304 and memory is not None:
+            self.sources_unchanged += 1
+            found, changed, leads = discovery.Found(), False, memory.leads
+        else:
+            parsed = self._parse_found(response, memory)
+            if parsed is None:
+                return
+            found, changed, leads = parsed
+        self.sources_ok += 1
+        # Sources first: a next page or child sitemap is then known not to be a story.
+        yield from self._follow(response, leads)
+        max_items = self.settings.getint("NEWSMON_MAX_SOURCE_ITEMS", 2000)
+        for link in found.links[:max_items]:
+            request = self.story_request(link.url, link.hints, changed)
+            if request is not None:
+                yield request
+        yield from self.more_sources(response)
+
+    def _parse_found(
+        self, response: Response, memory: Source | None
+    ) -> tuple[discovery.Found, bool, list[tuple[str, str]]] | None:
+        """What a source lists, whether its document changed since the last run, and the
+        sources it leads to; None (and a recorded failure) when it cannot be parsed."""
+        kind = response.meta["source"]
+        try:
+            body = self._source_body(response)
+            found = discovery.parser_for(kind)(body, response.url)
+        except (discovery.SourceError, OSError, ValueError) as exc:
+            self._fail_source(response, f"{kind}: {exc}")
+            return None
+        digest = hashlib.blake2b(body, digest_size=16).hexdigest()
+        leads = [(kind, url) for url in found.follow] + found.sources
+        etag = response_header(response, "ETag")
+        modified = response_header(response, "Last-Modified")
+        self.state.remember_source(first_url(response), Source(etag, modified, digest, leads))
+        return found, memory is None or memory.digest != digest, leads
+
+    def _follow(self, response: Response, leads: list[tuple[str, str]]) -> Iterable[scrapy.Request]:
+        """Requests for the sources a source led to: more of the same kind (child sitemaps,
+        next pages, up to a depth) and other kinds (a home page's feeds), which are probes."""
+        kind, depth, probe = (response.meta[k] for k in ("source", "depth", "probe"))
+        for lead_kind, url in leads:
+            if not same_site(url, self.base_url):
+                continue
+            if lead_kind != kind:
+                request = self.source_request(lead_kind, url, probe=True)
+            elif depth + 1 < self._max_depth(kind):
+                request = self.source_request(kind, url, depth + 1, probe)
+            else:
+                continue
+            if request is not None:
+                yield request
+
+    def more_sources(self, response: Response) -> Iterable[scrapy.Request]:
+        """Sources to add once ``response``'s source answered (200 or 304); a hook."""
+        return ()
+
+    def _max_depth(self, kind: str) -> int:
+        if kind == discovery.SITEMAP:
+            return 3
+        pages = "NEWSMON_BACKFILL_PAGES" if self.backfill else "NEWSMON_LISTING_PAGES"
+        return self.settings.getint(pages, 3)
+
+    def _source_body(self, response: Response) -> bytes:
+        return discovery.decompressed(
+            response.body, self.settings.getint("NEWSMON_SITEMAP_MAXSIZE")
+        )
+
+    def source_failed(self, failure: Failure) -> None:
+        """A source that could not be fetched (or a probe that found nothing)."""
+        request = failure.request  # type: ignore[attr-defined]
+        self._fail_source(request, f"{request.meta.get('source')}: {failure_reason(failure)}")
+
+    def _fail_source(self, answer: Response | scrapy.Request, reason: str) -> None:
+        if answer.meta.get("probe"):
+            # Autodiscovery guesses; a guess that finds nothing is remembered, not reported.
+            self.logger.debug("no source at %s (%s)", answer.url, reason)
+            self.state.source_missing(first_url(answer))
+            return
+        self.logger.warning("discovery source failed: %s (%s)", answer.url, reason)
+        self.source_failures.append(f"{answer.url}: {reason}")
+
+
+def first_url(answer: Response | scrapy.Request) -> str:
+    """The URL a source was asked for, before redirects: its state is kept under it, as the
+    next run asks for that URL again."""
+    return str(answer.meta.get("redirect_urls", [answer.url])[0])
+
+
+def conditional_headers(etag: str | None, last_modified: str | None) -> dict[str, str]:
+    """If-None-Match / If-Modified-Since for the validators we have."""
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    return headers
+
+
+def response_header(response: Response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+def failure_reason(failure: Failure) -> str:
+    response = getattr(failure.value, "response", None)
+    if response is not None:
+        return f"HTTP {response.status}"
+    return f"{failure.type.__name__}: {failure.getErrorMessage()}"  # type: ignore[union-attr]
