@@ -19,8 +19,13 @@ from /proc, split into the crawl process and its children.
     .venv/bin/python bench/crawl.py                      # 3,000 stories, eqmint spider
     .venv/bin/python bench/crawl.py --spider generic     # no site rules: the generic extractor
     .venv/bin/python bench/crawl.py --workers 0          # extraction in the reactor's process
-    .venv/bin/python bench/crawl.py --profile            # cProfile of the crawl process
+    .venv/bin/python bench/crawl.py --profile py-spy     # where the CPU goes, every process
+    .venv/bin/python bench/crawl.py --rounds 3           # alternate runs on a busy machine
     .venv/bin/python bench/crawl.py --server replica     # the stdlib ReplicaServer instead
+
+The machine is shared with whatever else runs: the report shows how long the runs' threads
+waited for a CPU ("CPU wait", from /proc schedstat) and the CPU time per page, which moves
+less with the load than pages/s do.
 """
 
 from __future__ import annotations
@@ -76,11 +81,15 @@ class ProcStats:
     cpu: dict[int, tuple[float, float]] = field(default_factory=dict)  # (user, sys) per pid
     names: dict[int, str] = field(default_factory=dict)
     parents: dict[int, int] = field(default_factory=dict)
+    waited: dict[int, float] = field(default_factory=dict)  # runnable, not running (s)
+    root: int = 0  # the process started
 
     def crawl_root(self) -> int:
-        """The outermost Python process (under py-spy, the profiler is the real root)."""
-        python = [p for p, n in self.names.items() if n.startswith("python")]
-        return min(python, key=lambda p: self.parents.get(p) in python) if python else 0
+        """The crawl process: the one started, or its child when that is py-spy."""
+        if self.names.get(self.root, "").startswith("python"):
+            return self.root
+        children = [p for p, parent in self.parents.items() if parent == self.root]
+        return min(children, default=self.root)
 
 
 def _children(pid: int) -> list[int]:
@@ -117,10 +126,24 @@ def _sample(pid: int, stats: ProcStats) -> int:
     stats.names[pid] = name
     stats.parents[pid] = int(fields[1])
     stats.cpu[pid] = (int(fields[11]) / TICK, int(fields[12]) / TICK)
+    stats.waited[pid] = _run_delay(pid)
     hwm = re.search(r"VmHWM:\s+(\d+) kB", status)
     if hwm:
         stats.hwm[pid] = max(stats.hwm.get(pid, 0), int(hwm.group(1)) * 1024)
     return int(fields[21]) * PAGE
+
+
+def _run_delay(pid: int) -> float:
+    """Seconds the process's threads waited for a CPU while runnable (/proc schedstat): on a
+    busy machine, time the crawl lost to other processes."""
+    total = 0
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/schedstat") as fh:
+                total += int(fh.read().split()[1])
+    except (OSError, IndexError, ValueError):
+        pass
+    return total / 1e9
 
 
 def _watch(proc: subprocess.Popen[str], stats: ProcStats, stop: threading.Event) -> None:
@@ -140,6 +163,7 @@ class Run:
     seconds: float
     stats: ProcStats
     output: str
+    phases: tuple[float, float, float] = (0.0, 0.0, 0.0)  # first story, last story, exit (s)
 
     @property
     def rate(self) -> float:
@@ -172,6 +196,7 @@ def measure(
     proc = subprocess.Popen(
         cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
+    stats.root = proc.pid
     sampler = threading.Thread(target=_watch, args=(proc, stats, stop), daemon=True)
     sampler.start()
     output, _ = proc.communicate()
@@ -181,8 +206,9 @@ def measure(
     log = served.log()[before:]
     if proc.returncode not in (0, 1) or not log:
         sys.exit(f"{name} failed (exit {proc.returncode}):\n{output[-3000:]}")
-    pages = sum(1 for _, target in log if target in story_paths)
-    return Run(name, pages, ended - log[0][0], stats, output)
+    stories = [when - log[0][0] for when, target in log if target in story_paths]
+    phases = (stories[0], stories[-1], ended - log[0][0]) if stories else (0.0, 0.0, 0.0)
+    return Run(name, len(stories), ended - log[0][0], stats, output, phases)
 
 
 # --- (a) the bare fetch ----------------------------------------------------------------------
@@ -273,7 +299,8 @@ def report(rounds: list[Round], cores: int) -> None:
     mb = 1024 * 1024
     print(f"\ncores: {cores} (os.sched_getaffinity); load average now: {os.getloadavg()[0]:.1f}")
     print(f"{'':>24} {'pages':>6} {'seconds':>8} {'pages/s':>8} {'peak RSS':>9} {'sum VmHWM':>9}"
-          f" {'CPU parent u/s':>15} {'CPU children u/s':>17} {'ms CPU/page':>11}")  # fmt: skip
+          f" {'CPU parent u/s':>15} {'CPU children u/s':>17} {'ms CPU/page':>11}"
+          f" {'CPU wait':>8}")  # fmt: skip
     for number, r in enumerate(rounds, start=1):
         for run in (r.bare, r.full):
             pu, ps, cu, cs = run.cpu_split()
@@ -282,14 +309,21 @@ def report(rounds: list[Round], cores: int) -> None:
                 f"{number}: {run.name:>21} {run.pages:>6} {run.seconds:>8.1f} {run.rate:>8.1f} "
                 f"{run.stats.peak_rss / mb:>7.0f}MB {sum(run.stats.hwm.values()) / mb:>7.0f}MB "
                 f"{pu:>7.1f}/{ps:<7.1f} {cu:>8.1f}/{cs:<8.1f} {per_page:>11.1f}"
+                f" {sum(run.stats.waited.values()):>7.1f}s"
             )
-        print(f"   ratio newsmon / bare: {r.ratio:.2f}x")
+        print(f"   ratio newsmon / bare: {r.ratio:.2f}x   (first story, last story, exit at: "
+              f"bare {_phases(r.bare)}; newsmon {_phases(r.full)})")  # fmt: skip
     if len(rounds) > 1:
         median = statistics.median(r.ratio for r in rounds)
         print(f"median ratio over {len(rounds)} rounds: {median:.2f}x")
     last = rounds[-1]
     procs = sorted({last.full.stats.names.get(p, "?") for p in last.full.stats.cpu} - {""})
     print(f"crawl process tree: {len(last.full.stats.cpu)} processes ({', '.join(procs)})")
+    print("CPU wait: time the runs' threads were ready to run but waited for a CPU (other load)")
+
+
+def _phases(run: Run) -> str:
+    return "/".join(f"{t:.1f}" for t in run.phases) + "s"
 
 
 def print_stacks(path: Path, top: int) -> None:
@@ -300,12 +334,12 @@ def print_stacks(path: Path, top: int) -> None:
     per_kind: Counter[str] = Counter()
     for line in path.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
-        process, _, rest = stack.partition('";')  # process PID:"command line";frame;...
-        frames = rest.split(";") if rest else []
-        kind = (
-            "crawl" if "-m crawler" in process else "pool" if "forkserver" in process else "other"
-        )
-        frames = [re.sub(r":\d+\)$", ")", f) for f in frames]
+        # 'process PID:"command line";' labels nest: a child's stack starts with its parents'.
+        labels = list(re.finditer(r'process \d+:"(.*?)";', stack))
+        command = labels[-1].group(1) if labels else ""
+        frames = stack[labels[-1].end() :].split(";") if labels else stack.split(";")
+        kind = "crawl" if "-m crawler" in command else "pool" if "forkserver" in command else "?"
+        frames = [re.sub(r":\d+\)$", ")", f) for f in frames if f]
         per_kind[kind] += int(count)
         if frames:
             own[kind, frames[-1]] += int(count)
@@ -345,7 +379,7 @@ def serve(stories: int, seed: int, kind: str) -> tuple[Served, set[str]]:
     paths = {f"/{s.slug}/" for s in site.stories}
     if kind == "bulk":
         server = BulkServer(site).start()
-        server.prerender(sorted(paths))
+        server.prerender([*sorted(paths), "/?s=warm-up"])  # the first search indexes the site
         return Served(server.base_url, lambda: list(server.log), server.stop), paths
     replica = ReplicaServer(site).start()
     for path in sorted(paths):
@@ -380,7 +414,7 @@ def one_round(args: argparse.Namespace, served: Served, paths: set[str], folder:
     for old in folder.glob("newsmon.db*"):
         old.unlink()
     config = write_config(folder, served.base_url, args.spider)
-    overrides = dict(_settings(args.setting))
+    overrides = dict(_settings(args.setting + args.crawl_setting))
     main = ["-c", WITH_SETTINGS, json.dumps(overrides)] if overrides else ["-m", "crawler"]
     cmd = [sys.executable, *main, "-c", str(config), "--log-level", "WARNING",
            "crawl", "--no-deliver"]  # fmt: skip
@@ -432,6 +466,13 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         metavar="KEY=JSON",
         help="a Scrapy setting for both crawls, e.g. AUTOTHROTTLE_ENABLED=false",
+    )
+    parser.add_argument(
+        "--crawl-setting",
+        action="append",
+        default=[],
+        metavar="KEY=JSON",
+        help="a Scrapy setting for the newsmon crawl only",
     )
     parser.add_argument("--bare-fetch", metavar="SITEMAP", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)  # fmt: skip

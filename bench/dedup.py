@@ -37,8 +37,8 @@ PLANT_EVERY = 100  # one stored story in a hundred is a near-copy of an earlier 
 CHECKPOINTS = (10_000, 100_000, 1_000_000)
 # Stories per write transaction. Each story lands on BANDS random index pages, so a commit
 # rewrites nearly every page of lsh_bands: big batches keep the build from being all I/O.
-BATCH = 50_000
-LOOKUPS, WARMUP = 1_000, 100
+BATCH = 100_000
+LOOKUPS, WARMUP = 1_000, 300  # warm-up: a crawl process looks up stories all the time
 TRAILER = ["this", "story", "first", "appeared", "on"]
 
 Ids = npt.NDArray[np.int64]
@@ -131,6 +131,7 @@ class Lookups:
     recall: float
     false_positives: int
     jaccard: list[float]
+    candidates: list[int]
 
 
 def shingles(ids: Ids) -> set[tuple[int, ...]]:
@@ -142,15 +143,15 @@ def measure(path: Path, stored: int) -> Lookups:
     """Time lookups of fresh stories on a new connection, as a crawl process would open it."""
     db = storage.connect(path)
     rng = np.random.default_rng([SEED, stored, 2])
-    result = Lookups([], [], 0.0, 0, [])
+    result = Lookups([], [], 0.0, 0, [], [])
     hits = 0
     for n in range(WARMUP + LOOKUPS):
         planted = n % 2 == 0
         j = int(rng.integers(0, stored // PLANT_EVERY)) * PLANT_EVERY
         ids = near_copy(story_words(j), rng) if planted else story_words(10**9 + stored + n)
         text = " ".join(WORDS[w] for w in ids)
-        t0 = time.perf_counter()
         story = Story(url="https://fresh.test/", site="fresh.test")
+        t0 = time.perf_counter()
         story.signature = neardup.signature(text)
         t1 = time.perf_counter()
         found = neardup.find(db, story)
@@ -159,6 +160,7 @@ def measure(path: Path, stored: int) -> Lookups:
             continue
         result.signature_ms.append((t1 - t0) * 1e3)
         result.find_ms.append((t2 - t1) * 1e3)
+        result.candidates.append(spurious_candidates(db, story.signature))
         if planted:
             hits += found == j + 1
             a, b = shingles(story_words(j)), shingles(ids)
@@ -168,6 +170,26 @@ def measure(path: Path, stored: int) -> Lookups:
     result.recall = hits / len(result.jaccard)
     db.close()
     return result
+
+
+def spurious_candidates(db: sqlite_utils.Database, sig: list[int]) -> int:
+    """Stored stories sharing a band bucket with ``sig`` that are no copy of it: each costs a
+    lookup a signature comparison (none expected for these synthetic bodies, where unrelated
+    stories share no shingles; real text shares a few stock phrases)."""
+    ids: set[int] = set()
+    for band, bucket in enumerate(neardup.buckets(sig)):
+        rows = db.execute(
+            "SELECT article_id FROM lsh_bands WHERE band = ? AND bucket = ?", (band, bucket)
+        )
+        ids.update(row[0] for row in rows)
+    spurious = 0
+    for article_id in ids:
+        blob = db.execute(
+            "SELECT signature FROM article_signatures WHERE article_id = ?", (article_id,)
+        ).fetchone()[0]
+        stored = np.frombuffer(blob, dtype="<u4").tolist()
+        spurious += neardup.similarity(sig, stored) < neardup.THRESHOLD
+    return spurious
 
 
 def p99(values: list[float]) -> float:
@@ -182,10 +204,12 @@ COLUMNS = (
     "signature median ms",
     "recall",
     "false matches",
+    "spurious candidates per lookup",
     "planted J min / median",
     "stored copies linked",
     "file MB",
     "build s",
+    "CPU pressure",
 )
 
 
@@ -198,12 +222,24 @@ def report(stored: int, r: Lookups, size_mb: float, linked: str, build_s: float)
         f"{statistics.median(r.signature_ms):.2f}",
         f"{r.recall:.1%}",
         f"{r.false_positives}",
+        f"{statistics.mean(r.candidates):.2f}",
         f"{min(r.jaccard):.2f} / {statistics.median(r.jaccard):.2f}",
         linked,
         f"{size_mb:,.0f}",
         f"{build_s:.0f}",
+        cpu_pressure(),
     )
     print("| " + " | ".join(cells) + " |", flush=True)
+
+
+def cpu_pressure() -> str:
+    """Share of the last 10 s in which some task waited for a CPU (Linux PSI): other work on
+    the machine shows in the p99 and max columns."""
+    try:
+        line = Path("/proc/pressure/cpu").read_text().split()
+    except OSError:
+        return "n/a"
+    return line[1].removeprefix("avg10=") + "%"
 
 
 def settle(db: sqlite_utils.Database) -> None:

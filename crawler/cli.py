@@ -122,6 +122,8 @@ def crawl(
         raise UserError("no sites to crawl: add some under 'sites:' in the config")
     level = ctx.find_root().obj["log_level"]
     locks, busy = _lock_sites(config, chosen)
+    for message in busy:
+        click.echo(f"skipped: {message}", err=True)
     try:
         results = (
             crawl_sites(
@@ -135,8 +137,6 @@ def crawl(
     finally:
         for lock in locks.values():
             lock.release()
-    for message in busy:
-        click.echo(f"skipped: {message}", err=True)
     for r in results:
         c = r.counts
         line = (
@@ -653,7 +653,7 @@ def discover(ctx: click.Context, url: str, name: str | None, samples: int) -> No
     try:
         user_agent = get_config(ctx).user_agent
     except ConfigError:  # discovering comes before having a config
-        user_agent = Config().user_agent
+        user_agent = Config.model_validate({}).user_agent
     try:
         report = discover_site(url, user_agent, samples=samples, name=name)
     except DiscoverError as exc:

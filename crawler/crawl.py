@@ -7,6 +7,8 @@ table, which is the record of truth (the daemon and `newsmon status` read the sa
 from __future__ import annotations
 
 import logging
+import os
+import threading
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +23,11 @@ from crawler.config import Config, Site
 from spiders import spider_classes
 
 logger = logging.getLogger(__name__)
+
+# Seconds a crawl may run past its time limit (to finish in-flight downloads) before the
+# process stops it hard.
+HARD_STOP_GRACE = 20
+TIME_LIMIT_ERROR = "stopped: still running past its time limit (in-flight downloads hung)"
 
 
 @dataclass(frozen=True)
@@ -63,10 +70,39 @@ def crawl_sites(
             started[site.name] = _last_run_id(db, site.name)
             deferred = process.crawl(spider_classes()[site.spider], site=site, config=config)
             deferred.addErrback(_record_crash, config, site)
+        limit = max(site.time_limit_seconds for site in sites) + HARD_STOP_GRACE
+        timer = _arm_hard_stop(config, sites, limit)
         process.start()
+        timer.cancel()
         return [_result(db, site.name, started[site.name]) for site in sites]
     finally:
         db.close()
+
+
+def _arm_hard_stop(config: Config, sites: Sequence[Site], seconds: float) -> threading.Timer:
+    """End the process if crawls outlive their time limits.
+
+    A spider closing at its limit still waits for in-flight downloads (timeouts, retries), and
+    Scrapy's shutdown waits for that too, so a hanging server can stretch a run to minutes.
+    Past the grace, the runs still open are recorded as errors and the process exits at once
+    (exit status 1, as for any failed site); locks die with it, queued alerts stay queued.
+    """
+
+    def stop() -> None:
+        logger.error("crawl still running %.0f s after its start; stopping it", seconds)
+        db = storage.connect(config.database)
+        try:
+            for site in sites:
+                if storage.close_interrupted_runs(db, site.name, TIME_LIMIT_ERROR):
+                    print(f"{site.name}: error  {TIME_LIMIT_ERROR}", flush=True)
+        finally:
+            db.close()
+        os._exit(1)
+
+    timer = threading.Timer(seconds, stop)
+    timer.daemon = True
+    timer.start()
+    return timer
 
 
 def _record_crash(failure: Failure, config: Config, site: Site) -> None:
@@ -99,5 +135,6 @@ def _result(db: Any, site: str, after_id: int) -> RunResult:
     run = dict(zip(cols, row, strict=True))
     if run["status"] == "running":
         run["status"], run["error"] = "error", "the crawl stopped before recording its end"
+        storage.finish_run(db, run["id"], "error", error=run["error"])
     counts = {k: run[k] for k in storage.RUN_COUNTERS}
     return RunResult(site, run["status"], run["error"], counts)

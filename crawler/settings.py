@@ -23,6 +23,8 @@ AUTOTHROTTLE_MAX_DELAY = 30
 AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+# A daemon must not open control ports: no telnet console, no remote-control HTTP server.
+REMOTE_CONTROL_ENABLED = False
 
 # Faults: bounded time and size per response, a few retries, no endless redirects.
 DOWNLOAD_TIMEOUT = 30

@@ -200,15 +200,20 @@ def finish_run(db: sqlite_utils.Database, run_id: int, status: str, **fields: An
         )
 
 
-def close_interrupted_runs(db: sqlite_utils.Database, site: str) -> None:
-    """Runs of ``site`` still marked running were killed: record them as errors."""
+def close_interrupted_runs(
+    db: sqlite_utils.Database,
+    site: str,
+    error: str = "interrupted: the crawl process ended before finishing",
+) -> int:
+    """Runs of ``site`` still marked running were cut short: record them as errors.
+    Returns how many there were."""
     with transaction(db):
-        db.execute(
-            "UPDATE runs SET status = 'error', finished_at = ?, "
-            "error = 'interrupted: the crawl process ended before finishing' "
+        cur = db.execute(
+            "UPDATE runs SET status = 'error', finished_at = ?, error = ? "
             "WHERE site = ? AND status = 'running'",
-            (utcnow(), site),
+            (utcnow(), error, site),
         )
+    return cur.rowcount
 
 
 def get_validators(db: sqlite_utils.Database, url: str) -> tuple[str | None, str | None]:

@@ -11,6 +11,7 @@ default on a single core) they are extracted in the crawl's own process.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -28,6 +29,8 @@ from pipelines.article import (
     extract_article,
     extract_page,
 )
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "BLOCKS",
@@ -67,9 +70,13 @@ class ExtractPipeline:
         )
 
     def open_spider(self) -> None:
-        if self.workers:
-            self.pool = pool.acquire(self.workers, self.max_pending)
-            self.pool.warm_up()
+        if not self.workers:
+            logger.info("extracting pages in the crawl process")
+            return
+        # The workers start with the first page: a run that fetches no story (everything
+        # unchanged) costs no processes.
+        logger.info("extracting pages in %d worker processes", self.workers)
+        self.pool = pool.acquire(self.workers, self.max_pending)
 
     async def close_spider(self) -> None:
         if self.pool is not None:

@@ -66,6 +66,7 @@ class ExtractPool:
         self.max_pending = max(max_pending, workers)
         self.users = 0
         self.crashes = 0
+        self.in_flight = 0  # calls sent to the workers and not yet answered
         self._executor: ProcessPoolExecutor | None = None
         self._slots: asyncio.Semaphore | None = None
 
@@ -74,21 +75,22 @@ class ExtractPool:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.max_pending)
         async with self._slots:
-            for attempt in range(1, ATTEMPTS + 1):
-                executor = self._started()
-                try:
-                    return await asyncio.wrap_future(executor.submit(fn, *args))
-                except BrokenProcessPool:
-                    self._replace(executor)
-                    if attempt == ATTEMPTS:
-                        raise WorkerCrashed(f"the worker died {ATTEMPTS} times") from None
-        raise AssertionError("unreachable")
+            self.in_flight += 1
+            try:
+                return await self._attempts(fn, *args)
+            finally:
+                self.in_flight -= 1
 
-    def warm_up(self) -> None:
-        """Start the workers now (they load while discovery runs, not on the first page)."""
-        executor = self._started()
-        for _ in range(self.workers):
-            executor.submit(os.getpid)
+    async def _attempts(self, fn: Callable[..., T], *args: Any) -> T:
+        for attempt in range(1, ATTEMPTS + 1):
+            executor = self._started()
+            try:
+                return await asyncio.wrap_future(executor.submit(fn, *args))
+            except BrokenProcessPool:
+                self._replace(executor)
+                if attempt == ATTEMPTS:
+                    raise WorkerCrashed(f"the worker died {ATTEMPTS} times") from None
+        raise AssertionError("unreachable")
 
     def _started(self) -> ProcessPoolExecutor:
         if self._executor is None:

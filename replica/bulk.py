@@ -39,8 +39,17 @@ from types import TracebackType
 from urllib.parse import quote_plus
 
 from replica import eqmint_html as tpl
-from replica.base import Heading, Request, Response, Story, page_number, page_of, slugify
-from replica.eqmint_api import matches, plain_content
+from replica.base import (
+    Heading,
+    Request,
+    Response,
+    Story,
+    page_number,
+    page_of,
+    search_terms,
+    slugify,
+)
+from replica.eqmint_api import plain_content
 from replica.eqmint_site import FIRST_POST_ID, PAGE_SIZE, EqmintSite
 from replica.render import esc, sitemap_index, urlset
 from replica.wire import compressible, etag_of, http_date
@@ -183,6 +192,7 @@ class BulkSite(EqmintSite):
     ) -> None:
         self._by_slug = {s.slug: s for s in stories}
         self._order: dict[str, int] = {}
+        self._haystacks: dict[str, str] = {}
         self._next_id = FIRST_POST_ID
         super().__init__(stories)
         rng = random.Random(f"{seed}:chrome")
@@ -243,6 +253,7 @@ class BulkSite(EqmintSite):
         super()._touch(when)
         self._cache.clear()
         self._order.clear()
+        self._haystacks.clear()
 
     # -- story pages with the bloat of a real theme ------------------------------------------------
 
@@ -288,10 +299,29 @@ class BulkSite(EqmintSite):
             return self._search_results(req, req.param("s"), page_number(number))
         return super()._home(req, number)
 
+    def _search(self, origin: str, words: str) -> list[Story]:
+        """WordPress search (`eqmint_api.matches`) over haystacks kept between searches: the
+        small replicas rebuild each story's text per search, seconds for thousands."""
+        terms = search_terms(words)
+        if not self._haystacks:
+            self._haystacks = {
+                s.slug: f"{s.title}\n{plain_content(s, origin)}".lower() for s in self.stories
+            }
+        found = [s for s in self.stories if all(t in self._haystacks[s.slug] for t in terms)]
+        return found if terms else []
+
+    def _rest_filter(self, req: Request) -> list[Story] | None:
+        if "search" not in req.query:
+            return super()._rest_filter(req)
+        hits = {s.slug for s in self._search(req.origin, req.param("search"))}
+        query = {k: v for k, v in req.query.items() if k != "search"}
+        chosen = super()._rest_filter(Request(req.path, query, req.origin))
+        return None if chosen is None else [s for s in chosen if s.slug in hits]
+
     def _search_results(self, req: Request, words: str, page: int | None) -> Response | None:
         # WordPress shows ten results a page (/page/2/?s=...); the small replicas show every
         # hit on one page, which here would be megabytes.
-        hits = [s for s in self.stories if matches(s, req.origin, words)]
+        hits = self._search(req.origin, words)
         shown, more = page_of(hits, page or 0, PAGE_SIZE)
         if not shown:
             return None if page != 1 else super()._home(req)

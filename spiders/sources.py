@@ -85,7 +85,9 @@ class SourceSpider(scrapy.Spider):
             return None
         self.source_urls.add(canonicalize_url(url))
         headers = {}
-        if memory is not None and not self.backfill:  # a backfill must see every listed story
+        # A backfill must see every listed story, and so must a site with no stored story
+        # (a wiped database, or a first crawl that kept nothing).
+        if memory is not None and not self.backfill and self.state.known:
             headers = conditional_headers(memory.etag, memory.last_modified)
         return scrapy.Request(
             url,

@@ -6,7 +6,7 @@ import pytest
 from scrapy.exceptions import DropItem
 
 from crawler import neardup
-from crawler.fingerprint import body_hash, content_hash
+from crawler.fingerprint import body_hash, content_hash, normalize
 from crawler.items import Story
 from pipelines.dedup import MIN_DUPLICATE_CHARS, DedupPipeline
 
@@ -35,11 +35,18 @@ def test_long_body_gets_hashes_and_signature(pipeline: DedupPipeline) -> None:
     assert len(item.signature) == neardup.NUM_PERM
 
 
-def test_short_body_gets_no_body_hash_or_signature(pipeline: DedupPipeline) -> None:
-    item = pipeline.process_item(
-        Story(url="https://x.test/g", site="x", title="Gallery", text="Photo gallery: the summit"),
-    )
-    assert item.content_hash == content_hash("Gallery", "Photo gallery: the summit")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Photo gallery: the summit",
+        # Over 200 characters as fetched, under once whitespace is normalized: too short.
+        "Summit" + "  word" * 37 + "  end",
+    ],
+)
+def test_short_body_gets_no_body_hash_or_signature(pipeline: DedupPipeline, text: str) -> None:
+    assert len(normalize(text)) < MIN_DUPLICATE_CHARS
+    item = pipeline.process_item(Story(url="https://x.test/g", site="x", title="G", text=text))
+    assert item.content_hash == content_hash("G", text)
     assert item.body_hash == ""
     assert item.signature == []
 
