@@ -82,6 +82,7 @@ class ProcStats:
     names: dict[int, str] = field(default_factory=dict)
     parents: dict[int, int] = field(default_factory=dict)
     waited: dict[int, float] = field(default_factory=dict)  # runnable, not running (s)
+    waited_main: dict[int, float] = field(default_factory=dict)  # the same, main thread only
     root: int = 0  # the process started
 
     def crawl_root(self) -> int:
@@ -126,24 +127,26 @@ def _sample(pid: int, stats: ProcStats) -> int:
     stats.names[pid] = name
     stats.parents[pid] = int(fields[1])
     stats.cpu[pid] = (int(fields[11]) / TICK, int(fields[12]) / TICK)
-    stats.waited[pid] = _run_delay(pid)
+    stats.waited[pid], stats.waited_main[pid] = _run_delay(pid)
     hwm = re.search(r"VmHWM:\s+(\d+) kB", status)
     if hwm:
         stats.hwm[pid] = max(stats.hwm.get(pid, 0), int(hwm.group(1)) * 1024)
     return int(fields[21]) * PAGE
 
 
-def _run_delay(pid: int) -> float:
-    """Seconds the process's threads waited for a CPU while runnable (/proc schedstat): on a
-    busy machine, time the crawl lost to other processes."""
-    total = 0
+def _run_delay(pid: int) -> tuple[float, float]:
+    """Seconds the process's threads (all, and the main one) waited for a CPU while runnable
+    (/proc schedstat): on a busy machine, time lost to other processes."""
+    total = main = 0
     try:
         for task in os.listdir(f"/proc/{pid}/task"):
             with open(f"/proc/{pid}/task/{task}/schedstat") as fh:
-                total += int(fh.read().split()[1])
+                waited = int(fh.read().split()[1])
+            total += waited
+            main = waited if task == str(pid) else main
     except (OSError, IndexError, ValueError):
         pass
-    return total / 1e9
+    return total / 1e9, main / 1e9
 
 
 def _watch(proc: subprocess.Popen[str], stats: ProcStats, stop: threading.Event) -> None:
@@ -300,7 +303,7 @@ def report(rounds: list[Round], cores: int) -> None:
     print(f"\ncores: {cores} (os.sched_getaffinity); load average now: {os.getloadavg()[0]:.1f}")
     print(f"{'':>24} {'pages':>6} {'seconds':>8} {'pages/s':>8} {'peak RSS':>9} {'sum VmHWM':>9}"
           f" {'CPU parent u/s':>15} {'CPU children u/s':>17} {'ms CPU/page':>11}"
-          f" {'CPU wait':>8}")  # fmt: skip
+          f" {'CPU wait':>8} {'reactor wait':>12}")  # fmt: skip
     for number, r in enumerate(rounds, start=1):
         for run in (r.bare, r.full):
             pu, ps, cu, cs = run.cpu_split()
@@ -310,6 +313,7 @@ def report(rounds: list[Round], cores: int) -> None:
                 f"{run.stats.peak_rss / mb:>7.0f}MB {sum(run.stats.hwm.values()) / mb:>7.0f}MB "
                 f"{pu:>7.1f}/{ps:<7.1f} {cu:>8.1f}/{cs:<8.1f} {per_page:>11.1f}"
                 f" {sum(run.stats.waited.values()):>7.1f}s"
+                f" {run.stats.waited_main.get(run.stats.crawl_root(), 0.0):>11.1f}s"
             )
         print(f"   ratio newsmon / bare: {r.ratio:.2f}x   (first story, last story, exit at: "
               f"bare {_phases(r.bare)}; newsmon {_phases(r.full)})")  # fmt: skip
@@ -319,7 +323,8 @@ def report(rounds: list[Round], cores: int) -> None:
     last = rounds[-1]
     procs = sorted({last.full.stats.names.get(p, "?") for p in last.full.stats.cpu} - {""})
     print(f"crawl process tree: {len(last.full.stats.cpu)} processes ({', '.join(procs)})")
-    print("CPU wait: time the runs' threads were ready to run but waited for a CPU (other load)")
+    print("CPU wait: time the runs' threads were ready to run but waited for a CPU (all threads;"
+          " reactor: the crawl process's main thread)")  # fmt: skip
 
 
 def _phases(run: Run) -> str:

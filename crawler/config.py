@@ -23,6 +23,7 @@ ENV_CONFIG = "NEWSMON_CONFIG"
 _INTERVAL = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_BREAKS = re.compile(r"[\r\n\x00]")
 
 
 class ConfigError(Exception):
@@ -156,6 +157,15 @@ class EmailChannel(_Model):
     mode: Literal["digest", "instant"] = Field("digest", description="One mail per pass or story.")
     timeout: float = Field(30, gt=0, description="Seconds before an SMTP operation gives up.")
 
+    @field_validator("sender", "to")
+    @classmethod
+    def _addresses_ok(cls, v: str | list[str]) -> str | list[str]:
+        # An address is one header value: a line break in it would start a new header.
+        for address in [v] if isinstance(v, str) else v:
+            if "@" not in address or _BREAKS.search(address):
+                raise ValueError(f"not a mail address: {address!r}")
+        return v
+
     def password(self) -> str | None:
         """The password, read from the environment at the moment it is needed."""
         return os.environ.get(self.password_env) if self.password_env else None
@@ -168,6 +178,13 @@ class SlackChannel(_Model):
     webhook_url: str | None = Field(None, description="Webhook URL inline (local testing only).")
     mode: Literal["digest", "instant"] = Field("instant", description="One post per pass or story.")
     timeout: float = Field(15, gt=0, description="Seconds before a post gives up.")
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _url_ok(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^https?://[^/\s]+", v):
+            raise ValueError("not an http(s) URL")  # the URL itself is a secret: not quoted
+        return v
 
     @model_validator(mode="after")
     def _has_url(self) -> SlackChannel:
@@ -218,6 +235,26 @@ class Config(_Model):
     sites: list[Site] = Field(default_factory=list)
     alerts: Alerts = Field(default_factory=lambda: Alerts.model_validate({}))
     path: Path | None = Field(None, exclude=True, description="Where this config was read from.")
+
+    @field_validator("health_silence")
+    @classmethod
+    def _interval_ok(cls, v: str) -> str:
+        parse_interval(v)
+        return v
+
+    @field_validator("user_agent")
+    @classmethod
+    def _one_line(cls, v: str) -> str:
+        if not v.strip() or _BREAKS.search(v):
+            raise ValueError("must be one non-empty line (it is sent as an HTTP header)")
+        return v
+
+    @field_validator("database")
+    @classmethod
+    def _file_named(cls, v: Path) -> Path:
+        if not str(v).strip() or v == Path("."):
+            raise ValueError("give the SQLite file's path")
+        return v
 
     @model_validator(mode="after")
     def _unique_names(self) -> Config:

@@ -10,7 +10,7 @@ import logging
 import os
 import threading
 import traceback
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +19,7 @@ from scrapy.settings import Settings
 from twisted.python.failure import Failure
 
 from crawler import storage
-from crawler.config import Config, Site
+from crawler.config import Config, ConfigError, Site
 from spiders import spider_classes
 
 logger = logging.getLogger(__name__)
@@ -28,6 +28,20 @@ logger = logging.getLogger(__name__)
 # process stops it hard.
 HARD_STOP_GRACE = 20
 TIME_LIMIT_ERROR = "stopped: still running past its time limit (in-flight downloads hung)"
+
+# Limits an operator (or a test) may change from the environment, without editing settings:
+# variable -> Scrapy setting. The daemon's crawls are `newsmon crawl` children and inherit
+# the daemon's environment, so these apply to both.
+ENV_SETTINGS = {
+    "NEWSMON_DOWNLOAD_TIMEOUT": "DOWNLOAD_TIMEOUT",
+    "NEWSMON_DOWNLOAD_MAXSIZE": "DOWNLOAD_MAXSIZE",
+    "NEWSMON_DOWNLOAD_WARNSIZE": "DOWNLOAD_WARNSIZE",
+    "NEWSMON_RETRY_TIMES": "RETRY_TIMES",
+    "NEWSMON_REDIRECT_MAX_TIMES": "REDIRECT_MAX_TIMES",
+    "NEWSMON_SITEMAP_MAXSIZE": "NEWSMON_SITEMAP_MAXSIZE",
+    "NEWSMON_RETRY_AFTER_MAX": "NEWSMON_RETRY_AFTER_MAX",
+    "NEWSMON_RETRY_429_DELAY": "NEWSMON_RETRY_429_DELAY",
+}
 
 
 @dataclass(frozen=True)
@@ -49,9 +63,31 @@ def scrapy_settings(config: Config, overrides: dict[str, Any] | None = None) -> 
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     settings.set("USER_AGENT", config.user_agent, priority="project")
+    for key, value in environment_settings().items():
+        settings.set(key, value, priority="cmdline")
     for key, value in (overrides or {}).items():
         settings.set(key, value, priority="cmdline")
     return settings
+
+
+def environment_settings(environ: Mapping[str, str] | None = None) -> dict[str, float]:
+    """The Scrapy settings that ``ENV_SETTINGS`` variables set; a ConfigError naming the
+    variable for a value that is not a non-negative number."""
+    environ = os.environ if environ is None else environ
+    found: dict[str, float] = {}
+    for variable, setting in ENV_SETTINGS.items():
+        raw = environ.get(variable, "").strip()
+        if not raw:
+            continue
+        try:
+            value = float(raw)
+        except ValueError:
+            value = -1.0
+        if value < 0:
+            raise ConfigError(f"{variable}: not a non-negative number: {raw!r}")
+        # Sizes and counts are integers to Scrapy; a timeout may be fractional.
+        found[setting] = value if setting == "DOWNLOAD_TIMEOUT" else int(value)
+    return found
 
 
 def crawl_sites(

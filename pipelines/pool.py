@@ -39,6 +39,7 @@ T = TypeVar("T")
 # What the fork server imports once, so that every worker starts with it loaded.
 PRELOAD = ["pipelines.article"]
 ATTEMPTS = 2
+WORKER_NICENESS = 5
 
 
 class WorkerCrashed(RuntimeError):
@@ -52,10 +53,14 @@ def default_workers() -> int:
     return cores if cores and cores > 1 else 0
 
 
-def _ignore_interrupts() -> None:
+def _init_worker() -> None:
     # Ctrl-C and the daemon's SIGINT are for the crawl process, which shuts the pool down;
     # workers dying on their own would only print tracebacks and break the pool.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The reactor is what the crawl waits on (every download, every item passes through it);
+    # extraction is throughput work that can fill the gaps. When the cores are short, the
+    # scheduler should run the reactor first.
+    os.nice(WORKER_NICENESS)
 
 
 class ExtractPool:
@@ -97,7 +102,7 @@ class ExtractPool:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(PRELOAD)
             self._executor = ProcessPoolExecutor(
-                self.workers, mp_context=context, initializer=_ignore_interrupts
+                self.workers, mp_context=context, initializer=_init_worker
             )
         return self._executor
 

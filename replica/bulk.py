@@ -321,10 +321,12 @@ class BulkSite(EqmintSite):
     def _search_results(self, req: Request, words: str, page: int | None) -> Response | None:
         # WordPress shows ten results a page (/page/2/?s=...); the small replicas show every
         # hit on one page, which here would be megabytes.
+        if page is None:
+            return None
         hits = self._search(req.origin, words)
-        shown, more = page_of(hits, page or 0, PAGE_SIZE)
+        shown, more = page_of(hits, page, PAGE_SIZE)
         if not shown:
-            return None if page != 1 else super()._home(req)
+            return None if page != 1 else super()._home(req)  # its "Nothing Found" page
         query = quote_plus(words)
         main = "\n".join(self._summary(req, s) for s in shown)
         main += tpl.pagination(f"{req.origin}/page/{page + 1}/?s={query}" if more else None)

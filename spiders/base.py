@@ -24,14 +24,24 @@ from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
 from crawler.config import Config, Site, load_config, parse_interval
+from crawler.extraction import decode_html
 from crawler.items import Story
 from crawler.urls import canonicalize_url, same_site
 from pipelines.extract import SiteRules
 from spiders.incremental import FETCH, LATER, Known, RecheckPolicy, too_old
-from spiders.sources import SourceSpider, conditional_headers, failure_reason, response_header
+from spiders.sources import (
+    SourceSpider,
+    conditional_headers,
+    failure_reason,
+    first_url,
+    response_header,
+)
 from spiders.state import CrawlState
 
 GONE = (404, 410)
+# Longer links are junk or hostile (and slow to canonicalize and match against patterns).
+MAX_URL_LENGTH = 2048
+MAX_LISTED = 10  # failed story pages named in a run's error (the log has every one)
 
 
 class NewsSpider(SourceSpider):
@@ -51,6 +61,7 @@ class NewsSpider(SourceSpider):
         self.requested: set[str] = set()
         self.discovered: set[str] = set()
         self.page_failures = 0
+        self.failed_pages: list[str] = []  # "url (reason)" of each story page that failed
         self.pages = 0
         self.state = CrawlState(self.site.name)
         self.known: dict[str, Known] = {}
@@ -99,6 +110,8 @@ class NewsSpider(SourceSpider):
     ) -> scrapy.Request | None:
         """A request for a discovered story, or None if it is off-site, not a story, already
         requested in this run, too old, or known and not due for a change check now."""
+        if len(url) > MAX_URL_LENGTH:
+            return None
         url = canonicalize_url(url)
         if not same_site(url, self.base_url) or not self.is_story_url(url):
             return None
@@ -132,8 +145,16 @@ class NewsSpider(SourceSpider):
         if known is not None:
             meta["handle_httpstatus_list"] = [304]
             headers = conditional_headers(known.etag, known.last_modified)
+        # Deduplicated by ``self.requested`` already. Scrapy's duplicate filter would also
+        # swallow a redirect loop's way back to this URL without a word, losing the page
+        # silently; unfiltered, the loop ends at REDIRECT_MAX_TIMES as a recorded failure.
         return scrapy.Request(
-            url, callback=self.parse_story, errback=self.story_failed, headers=headers, meta=meta
+            url,
+            callback=self.parse_story,
+            errback=self.story_failed,
+            headers=headers,
+            meta=meta,
+            dont_filter=True,
         )
 
     def _when_idle(self) -> None:
@@ -167,6 +188,8 @@ class NewsSpider(SourceSpider):
         if response.status == 304:
             story.not_modified = True
         else:
+            # Raw bytes, not response.text: Scrapy trusts the declared charset even when the
+            # bytes contradict it, and mojibake would hide (or fake) watch matches.
             story.html = response.text
         yield story
 
@@ -181,7 +204,9 @@ class NewsSpider(SourceSpider):
                 self.state.not_a_story(canonicalize_url(request.url), f"HTTP {status}")
             return
         self.page_failures += 1
-        self.logger.warning("story page failed: %s (%s)", request.url, failure_reason(failure))
+        url, reason = first_url(request), failure_reason(failure)  # the URL before redirects
+        self.failed_pages.append(f"{url} ({reason})")
+        self.logger.warning("story page failed: %s (%s)", url, reason)
 
     @property
     def speculative(self) -> bool:
@@ -229,9 +254,17 @@ class NewsSpider(SourceSpider):
         if not self.discovered and not self.sources_unchanged:
             return "error", "discovery found no stories on any source (site changed or empty?)"
         if self.source_failures or self.page_failures:
-            pages = f"{self.page_failures} story pages failed" if self.page_failures else ""
-            return "partial", "; ".join(x for x in (failures, pages) if x)
+            return "partial", "; ".join(x for x in (failures, self._pages_failed()) if x)
         return "ok", None
+
+    def _pages_failed(self) -> str:
+        """The failed story pages for the run's error: how many, and the first few."""
+        if not self.page_failures:
+            return ""
+        shown = self.failed_pages[:MAX_LISTED]
+        more = self.page_failures - len(shown)
+        listed = ", ".join(shown) + (f" and {more} more" if more and shown else "")
+        return f"{self.page_failures} story pages failed" + (f": {listed}" if listed else "")
 
     def run_counts(self) -> dict[str, int]:
         return {"pages": self.pages, "errors": len(self.source_failures) + self.page_failures}

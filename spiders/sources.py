@@ -10,6 +10,7 @@ Each listed URL goes to ``story_request``, which ``spiders.base.NewsSpider`` imp
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, ClassVar
@@ -212,8 +213,19 @@ def response_header(response: Response, name: str) -> str | None:
     return value.decode("latin-1") if value else None
 
 
+# ResponseFailed-style errors quote their causes as Failure reprs.
+_WRAPPED_FAILURE = re.compile(r"<twisted\.python\.failure\.Failure (?:[\w.]+\.)?(\w+): ([^>]*)>")
+
+
 def failure_reason(failure: Failure) -> str:
+    """A short, one-line reason for a failed request, for the log and the run's error: the
+    HTTP status, or the exception without the URL (known already) and Twisted's wrapping."""
     response = getattr(failure.value, "response", None)
     if response is not None:
         return f"HTTP {response.status}"
-    return f"{failure.type.__name__}: {failure.getErrorMessage()}"  # type: ignore[union-attr]
+    message = failure.getErrorMessage()
+    request = getattr(failure, "request", None)
+    if request is not None:
+        message = message.replace(request.url, "the page")
+    message = _WRAPPED_FAILURE.sub(r"\1: \2", message).strip("[] ")
+    return f"{failure.type.__name__}: {' '.join(message.split())[:300]}"  # type: ignore[union-attr]
