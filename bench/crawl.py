@@ -83,6 +83,7 @@ class ProcStats:
     parents: dict[int, int] = field(default_factory=dict)
     waited: dict[int, float] = field(default_factory=dict)  # runnable, not running (s)
     waited_main: dict[int, float] = field(default_factory=dict)  # the same, main thread only
+    cpu_main: dict[int, float] = field(default_factory=dict)  # user+sys of the main thread
     root: int = 0  # the process started
 
     def crawl_root(self) -> int:
@@ -128,10 +129,20 @@ def _sample(pid: int, stats: ProcStats) -> int:
     stats.parents[pid] = int(fields[1])
     stats.cpu[pid] = (int(fields[11]) / TICK, int(fields[12]) / TICK)
     stats.waited[pid], stats.waited_main[pid] = _run_delay(pid)
+    stats.cpu_main[pid] = _main_thread_cpu(pid)
     hwm = re.search(r"VmHWM:\s+(\d+) kB", status)
     if hwm:
         stats.hwm[pid] = max(stats.hwm.get(pid, 0), int(hwm.group(1)) * 1024)
     return int(fields[21]) * PAGE
+
+
+def _main_thread_cpu(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 def _run_delay(pid: int) -> tuple[float, float]:
@@ -171,6 +182,15 @@ class Run:
     @property
     def rate(self) -> float:
         return self.pages / self.seconds if self.seconds else 0.0
+
+    def capacity(self, cores: int) -> float:
+        """Pages/s this run's CPU cost allows on ``cores`` idle cores: its reactor (main
+        thread) on one core, all its processes on all of them. A load-free estimate."""
+        pu, ps, cu, cs = self.cpu_split()
+        reactor = self.stats.cpu_main.get(self.stats.crawl_root(), 0.0)
+        if not self.pages or not reactor:
+            return 0.0
+        return min(self.pages / reactor, cores * self.pages / (pu + ps + cu + cs))
 
     def cpu_split(self) -> tuple[float, float, float, float]:
         """(crawl process user, sys, its children's user, sys) in seconds."""
@@ -297,13 +317,19 @@ class Round:
     def ratio(self) -> float:
         return self.full.rate / self.bare.rate if self.bare.rate else 0.0
 
+    def capacity_ratio(self, cores: int) -> float:
+        bare = self.bare.capacity(cores)
+        return self.full.capacity(cores) / bare if bare else 0.0
+
 
 def report(rounds: list[Round], cores: int) -> None:
     mb = 1024 * 1024
     print(f"\ncores: {cores} (os.sched_getaffinity); load average now: {os.getloadavg()[0]:.1f}")
-    print(f"{'':>24} {'pages':>6} {'seconds':>8} {'pages/s':>8} {'peak RSS':>9} {'sum VmHWM':>9}"
-          f" {'CPU parent u/s':>15} {'CPU children u/s':>17} {'ms CPU/page':>11}"
-          f" {'CPU wait':>8} {'reactor wait':>12}")  # fmt: skip
+    print(
+        f"{'':>24} {'pages':>6} {'seconds':>8} {'pages/s':>8} {'peak RSS':>9} {'sum VmHWM':>9}"
+        f" {'CPU parent u/s':>15} {'CPU children u/s':>17} {'ms CPU/page':>11}"
+        f" {'CPU wait':>8} {'reactor wait':>12} {'reactor ms/page':>15}"
+    )
     for number, r in enumerate(rounds, start=1):
         for run in (r.bare, r.full):
             pu, ps, cu, cs = run.cpu_split()
@@ -314,17 +340,28 @@ def report(rounds: list[Round], cores: int) -> None:
                 f"{pu:>7.1f}/{ps:<7.1f} {cu:>8.1f}/{cs:<8.1f} {per_page:>11.1f}"
                 f" {sum(run.stats.waited.values()):>7.1f}s"
                 f" {run.stats.waited_main.get(run.stats.crawl_root(), 0.0):>11.1f}s"
+                f" {run.stats.cpu_main.get(run.stats.crawl_root(), 0.0) / run.pages * 1000:>15.1f}"
             )
-        print(f"   ratio newsmon / bare: {r.ratio:.2f}x   (first story, last story, exit at: "
-              f"bare {_phases(r.bare)}; newsmon {_phases(r.full)})")  # fmt: skip
+        print(
+            f"   ratio newsmon / bare: {r.ratio:.2f}x measured, {r.capacity_ratio(cores):.2f}x"
+            f" CPU-bound capacity ({r.full.capacity(cores):.0f} / {r.bare.capacity(cores):.0f}"
+            f" pages/s); first story, last story, exit at: bare {_phases(r.bare)},"
+            f" newsmon {_phases(r.full)}"
+        )
     if len(rounds) > 1:
         median = statistics.median(r.ratio for r in rounds)
         print(f"median ratio over {len(rounds)} rounds: {median:.2f}x")
     last = rounds[-1]
     procs = sorted({last.full.stats.names.get(p, "?") for p in last.full.stats.cpu} - {""})
     print(f"crawl process tree: {len(last.full.stats.cpu)} processes ({', '.join(procs)})")
-    print("CPU wait: time the runs' threads were ready to run but waited for a CPU (all threads;"
-          " reactor: the crawl process's main thread)")  # fmt: skip
+    print(
+        "CPU wait: time the runs' threads were ready to run but waited for a CPU (all threads;"
+        " reactor: the crawl process's main thread)"
+    )
+    print(
+        "CPU-bound capacity: pages/s the CPU cost per page allows on idle cores (reactor thread"
+        " on one core, every process on all); what the ratio would be without other load"
+    )
 
 
 def _phases(run: Run) -> str:
@@ -421,14 +458,32 @@ def one_round(args: argparse.Namespace, served: Served, paths: set[str], folder:
     config = write_config(folder, served.base_url, args.spider)
     overrides = dict(_settings(args.setting + args.crawl_setting))
     main = ["-c", WITH_SETTINGS, json.dumps(overrides)] if overrides else ["-m", "crawler"]
-    cmd = [sys.executable, *main, "-c", str(config), "--log-level", "WARNING",
-           "crawl", "--no-deliver"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        *main,
+        "-c",
+        str(config),
+        "--log-level",
+        "WARNING",
+        "crawl",
+        "--no-deliver",
+    ]
     if args.profile == "cprofile":
         cmd[1:1] = ["-m", "cProfile", "-o", str(folder / "crawl.prof")]
     elif args.profile == "py-spy":
         spy = Path(sys.executable).with_name("py-spy")
-        cmd[:0] = [str(spy), "record", "--subprocesses", "--format", "raw", "--rate",
-                   "200", "--output", str(folder / "crawl.stacks"), "--"]  # fmt: skip
+        cmd[:0] = [
+            str(spy),
+            "record",
+            "--subprocesses",
+            "--format",
+            "raw",
+            "--rate",
+            "200",
+            "--output",
+            str(folder / "crawl.stacks"),
+            "--",
+        ]
     full = measure(f"newsmon ({args.spider})", cmd, env, served, paths)
     print(full.output.strip()[-1500:])
     print(json.dumps(stored(folder / "newsmon.db")), flush=True)
@@ -480,15 +535,18 @@ def main(argv: list[str] | None = None) -> int:
         help="a Scrapy setting for the newsmon crawl only",
     )
     parser.add_argument("--bare-fetch", metavar="SITEMAP", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)  # fmt: skip
+    args = parser.parse_args(argv)
     if args.bare_fetch:
         bare_fetch(args.bare_fetch, dict(_settings(args.setting)))
         return 0
 
     started = time.monotonic()
     served, paths = serve(args.stories, args.seed, args.server)
-    print(f"site: {len(paths)} stories at {served.base_url}, ready in "
-          f"{time.monotonic() - started:.1f}s ({args.server} server)", flush=True)  # fmt: skip
+    print(
+        f"site: {len(paths)} stories at {served.base_url}, ready in "
+        f"{time.monotonic() - started:.1f}s ({args.server} server)",
+        flush=True,
+    )
     folder = Path(tempfile.mkdtemp(prefix="newsmon-bench-"))
     try:
         rounds = [one_round(args, served, paths, folder) for _ in range(args.rounds)]

@@ -284,12 +284,44 @@ def load_config(path: str | Path | None = None) -> Config:
     """Read, validate and resolve the configuration file."""
     cfg_path = find_config(path)
     try:
-        raw = yaml.safe_load(cfg_path.read_text(encoding="utf-8"))
+        raw = yaml.load(cfg_path.read_text(encoding="utf-8"), Loader=_StrictLoader)  # noqa: S506
     except FileNotFoundError:
         raise ConfigError(f"{cfg_path}: config file not found") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{cfg_path}: not UTF-8 text (save the file as UTF-8)") from None
+    except OSError as exc:
+        raise ConfigError(f"{cfg_path}: cannot read the file: {exc.strerror}") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{cfg_path}: not valid YAML: {exc}") from None
+        raise ConfigError(f"{cfg_path}: not valid YAML: {_yaml_problem(exc)}") from None
     return parse_config(raw if raw is not None else {}, cfg_path)
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """``yaml.safe_load``, except that a key given twice in one mapping is an error: YAML
+    forbids it, and PyYAML would silently keep the last value."""
+
+
+def _unique_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[object, object]:
+    seen: set[object] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if isinstance(key, str) and key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        seen.add(key if isinstance(key, str) else id(key_node))
+    return loader.construct_mapping(node)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """A YAML error on one line: where, and what (PyYAML's own text spans several)."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    problem = getattr(exc, "problem", None) or str(exc)
+    return where + " ".join(str(problem).split())
 
 
 def parse_config(raw: object, path: Path | None = None) -> Config:

@@ -6,12 +6,15 @@ table, which is the record of truth (the daemon and `newsmon status` read the sa
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
 import threading
 import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
@@ -25,7 +28,7 @@ from spiders import spider_classes
 logger = logging.getLogger(__name__)
 
 # Seconds a crawl may run past its time limit (to finish in-flight downloads) before the
-# process stops it hard.
+# process stops it hard; NEWSMON_HARD_STOP_GRACE overrides it.
 HARD_STOP_GRACE = 20
 TIME_LIMIT_ERROR = "stopped: still running past its time limit (in-flight downloads hung)"
 
@@ -90,6 +93,17 @@ def environment_settings(environ: Mapping[str, str] | None = None) -> dict[str, 
     return found
 
 
+def hard_stop_grace(environ: Mapping[str, str] | None = None) -> float:
+    """``HARD_STOP_GRACE``, or the NEWSMON_HARD_STOP_GRACE environment variable."""
+    raw = (os.environ if environ is None else environ).get("NEWSMON_HARD_STOP_GRACE", "").strip()
+    if not raw:
+        return HARD_STOP_GRACE
+    try:
+        return max(float(raw), 0.0)
+    except ValueError:
+        raise ConfigError(f"NEWSMON_HARD_STOP_GRACE: not a number: {raw!r}") from None
+
+
 def crawl_sites(
     config: Config, sites: Sequence[Site], overrides: dict[str, Any] | None = None
 ) -> list[RunResult]:
@@ -106,7 +120,7 @@ def crawl_sites(
             started[site.name] = _last_run_id(db, site.name)
             deferred = process.crawl(spider_classes()[site.spider], site=site, config=config)
             deferred.addErrback(_record_crash, config, site)
-        limit = max(site.time_limit_seconds for site in sites) + HARD_STOP_GRACE
+        limit = max(site.time_limit_seconds for site in sites) + hard_stop_grace()
         timer = _arm_hard_stop(config, sites, limit)
         process.start()
         timer.cancel()
@@ -133,12 +147,33 @@ def _arm_hard_stop(config: Config, sites: Sequence[Site], seconds: float) -> thr
                     print(f"{site.name}: error  {TIME_LIMIT_ERROR}", flush=True)
         finally:
             db.close()
+        _kill_descendants()
         os._exit(1)
 
     timer = threading.Timer(seconds, stop)
     timer.daemon = True
     timer.start()
     return timer
+
+
+def _kill_descendants() -> None:
+    """SIGKILL every process this one started, and theirs (the extraction pool's fork server
+    and workers). ``os._exit`` ends only this process: they would live on for good, idle,
+    holding our stdout and stderr open (a caller reading them to the end would hang too)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+            ppid = int(stat.read_text().rpartition(")")[2].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile
+        children.setdefault(ppid, []).append(int(stat.parent.name))
+    todo = list(children.get(os.getpid(), []))
+    while todo:
+        pid = todo.pop()
+        todo += children.get(pid, [])
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def _record_crash(failure: Failure, config: Config, site: Site) -> None:

@@ -10,7 +10,9 @@ reactor (Scrapy's asyncio reactor), so fetching, storage and the workers use eve
   it; the last release shuts it down.
 - Workers are forked from a fork server that has loaded only the extraction modules, never
   from the crawl process: a worker must not inherit the crawl's memory (responses, the
-  scheduler's queues, SQLite caches) or its threads.
+  scheduler's queues, SQLite caches) or its threads. As with any non-fork start method, a
+  script that runs a crawl must keep its top level behind ``if __name__ == "__main__"``
+  (``python -m crawler``, ``scrapy`` and pytest do).
 - At most ``max_pending`` calls are in flight; callers beyond that wait before their page
   is sent. With Scrapy's own cap on responses being processed (SCRAPER_SLOT_MAX_ACTIVE_SIZE),
   the waiting stops the engine from taking new responses, so memory stays flat however long
@@ -39,7 +41,6 @@ T = TypeVar("T")
 # What the fork server imports once, so that every worker starts with it loaded.
 PRELOAD = ["pipelines.article"]
 ATTEMPTS = 2
-WORKER_NICENESS = 5
 
 
 class WorkerCrashed(RuntimeError):
@@ -57,10 +58,6 @@ def _init_worker() -> None:
     # Ctrl-C and the daemon's SIGINT are for the crawl process, which shuts the pool down;
     # workers dying on their own would only print tracebacks and break the pool.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # The reactor is what the crawl waits on (every download, every item passes through it);
-    # extraction is throughput work that can fill the gaps. When the cores are short, the
-    # scheduler should run the reactor first.
-    os.nice(WORKER_NICENESS)
 
 
 class ExtractPool:

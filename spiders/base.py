@@ -190,7 +190,7 @@ class NewsSpider(SourceSpider):
         else:
             # Raw bytes, not response.text: Scrapy trusts the declared charset even when the
             # bytes contradict it, and mojibake would hide (or fake) watch matches.
-            story.html = response.text
+            story.html = decode_html(response.body, response_header(response, "Content-Type"))
         yield story
 
     def story_failed(self, failure: Failure) -> None:

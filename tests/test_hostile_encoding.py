@@ -17,7 +17,7 @@ from tests.hostile_helpers import newsmon, rows, runs, stored
 RUSSIAN = (
     "Санаэ Такаити и президент США Дональд Трамп подписали соглашение о редкоземельных металлах."
 )
-WESTERN = "Der Bürgermeister von Zürich traf Takaichi im Café; les élèves étaient très contents à Montréal."
+WESTERN = "Der Bürgermeister von Zürich traf Takaichi im Café; les élèves étaient très contents."
 AZERI = "Azərbaycan və Özbəkistan nəqliyyat dəhlizi üzrə saziş imzalayıb"
 UTF8_META = '<meta charset="utf-8">'
 
