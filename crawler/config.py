@@ -284,7 +284,7 @@ def load_config(path: str | Path | None = None) -> Config:
     """Read, validate and resolve the configuration file."""
     cfg_path = find_config(path)
     try:
-        raw = yaml.load(cfg_path.read_text(encoding="utf-8"), Loader=_StrictLoader)  # noqa: S506
+        raw = yaml.load(cfg_path.read_text(encoding="utf-8"), Loader=_StrictLoader)
     except FileNotFoundError:
         raise ConfigError(f"{cfg_path}: config file not found") from None
     except UnicodeDecodeError:

@@ -109,6 +109,7 @@ def crawl_sites(
 ) -> list[RunResult]:
     """Crawl ``sites`` concurrently in this process (once: Twisted's reactor cannot restart)."""
     settings = scrapy_settings(config, overrides)
+    grace = hard_stop_grace()  # a bad value fails before anything starts
     # The CLI configures logging; Scrapy's own root handler would print every line twice.
     settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
     process = CrawlerProcess(settings)
@@ -120,7 +121,7 @@ def crawl_sites(
             started[site.name] = _last_run_id(db, site.name)
             deferred = process.crawl(spider_classes()[site.spider], site=site, config=config)
             deferred.addErrback(_record_crash, config, site)
-        limit = max(site.time_limit_seconds for site in sites) + hard_stop_grace()
+        limit = max(site.time_limit_seconds for site in sites) + grace
         timer = _arm_hard_stop(config, sites, limit)
         process.start()
         timer.cancel()

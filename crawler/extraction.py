@@ -176,10 +176,10 @@ def _strictly(data: bytes, encoding: str) -> str | None:
 
 
 def _prefer_utf8(data: bytes, declared: str, text: str) -> tuple[str, str]:
-    """Valid multi-byte UTF-8 under a single-byte declaration (a server's default
+    """Valid multi-byte UTF-8 under a legacy declaration (a server's default
     ``charset=ISO-8859-1`` on UTF-8 pages, the commonest mislabel) is UTF-8: legacy text
     is practically never valid UTF-8 by accident."""
-    if codecs.lookup(declared).name == "utf-8" or text.isascii():
+    if codecs.lookup(declared).name.startswith("utf") or text.isascii():
         return declared, text
     try:
         return "utf-8", data.decode("utf-8")

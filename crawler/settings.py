@@ -49,7 +49,9 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 FEED_EXPORT_ENCODING = "utf-8"
 
 # Memory stays flat on any crawl size: the engine stops taking responses while this many
-# bytes of them are being processed (extraction waits on the pool's NEWSMON_EXTRACT_PENDING).
+# bytes of them are in the spider and the pipelines (extraction waits for one of the pool's
+# NEWSMON_EXTRACT_PENDING slots), and one response's items go through the pipelines at most
+# CONCURRENT_ITEMS at a time. Scrapy's defaults, stated because the bound rests on them.
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 5_000_000
 CONCURRENT_ITEMS = 100
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
@@ -35,6 +36,9 @@ FEED_TYPES = {
 }
 
 
+# Bytes XML 1.0 forbids, and the byte-order marks of encodings where they are letters' bytes.
+_XML_CONTROLS = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
 # Where an XML document's DOCTYPE may start: after the XML declaration and a few comments.
 _PROLOG_BYTES = 4096
 ENTITIES_REFUSED = (
@@ -69,6 +73,10 @@ def _xml_root(body: bytes) -> etree._Element:
     """
     if b"<!ENTITY" in _doctype(body):
         raise SourceError(ENTITIES_REFUSED)
+    if not body.startswith(_WIDE_BOMS):
+        # A stray control character (common in real feeds) would otherwise cost the whole
+        # document; in UTF-8 and single-byte encodings these bytes are never part of a letter.
+        body = _XML_CONTROLS.sub(b"", body)
     parser = etree.XMLParser(
         resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, recover=False
     )

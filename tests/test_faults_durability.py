@@ -35,6 +35,9 @@ def check_consistent(db: Path) -> set[str]:
     conn = sqlite3.connect(db)
     try:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
+        if "articles" not in tables:  # killed before its schema was committed: still empty
+            return set()
         articles = conn.execute("SELECT id, url, version, text FROM articles").fetchall()
         for article_id, _, version, text in articles:
             assert text, "a stored story has a body"

@@ -54,6 +54,12 @@ def test_decode_html_gives_the_text_as_written(
     assert "\ufffd" not in text
 
 
+def test_a_utf7_declaration_is_ignored() -> None:
+    # UTF-7 would turn "+ADw-script+AD4-" into "<script>": browsers refuse it, and so do we.
+    data = b'<meta charset="utf-7"><p>+ADw-script+AD4-</p>'
+    assert "<script>" not in decode_html(data, "text/html; charset=utf-7")
+
+
 def test_undecodable_bytes_never_raise() -> None:
     encoding, text = html_encoding(b"<p>\xff\xfe\x00\x81\x8d garbage \xc3</p>", "text/html")
     assert encoding and "garbage" in text

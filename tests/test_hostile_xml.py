@@ -84,6 +84,12 @@ def test_an_external_dtd_without_entities_is_not_fetched_and_the_feed_still_read
         assert evil.requests == []
 
 
+def test_stray_control_characters_do_not_cost_the_document() -> None:
+    feed = b"<rss><channel><item><title>a\x00b\x0bc\x1a</title><link>http://x/a</link></item>"
+    found = discovery.parse_feed(feed + b"</channel></rss>", "http://x/")
+    assert [(link.url, link.hints["title"]) for link in found.links] == [("http://x/a", "abc")]
+
+
 def test_hostile_sources_fail_alone_and_leak_nothing(
     tmp_path: Path, caliber_server: ReplicaServer, eqmint_server: ReplicaServer
 ) -> None:
