@@ -129,7 +129,12 @@ def _shingle_hashes(hashes: U64) -> U64:
 
 def signature(text: str) -> list[int]:
     """The MinHash signature of a story body: NUM_PERM ints, the same in every process."""
-    return minhash(word_hashes(tokens(text))).tolist()
+    return signature_of_normalized(normalize(text))
+
+
+def signature_of_normalized(body: str) -> list[int]:
+    """:func:`signature` of a body already passed through ``fingerprint.normalize``."""
+    return minhash(word_hashes(_PUNCT.sub(" ", body).split())).tolist()
 
 
 def similarity(a: Sequence[int], b: Sequence[int]) -> float:

@@ -19,6 +19,7 @@ from lxml import html as lxml_html
 from lxml.cssselect import CSSSelector
 
 from crawler.extraction import extract_body, parse_html
+from crawler.fingerprint import Fingerprints, fingerprints
 from pipelines.metadata import Metadata, page_metadata, to_iso
 
 BLOCKS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "figcaption")
@@ -64,6 +65,7 @@ class Extracted:
     text: str = ""
     is_story: bool = False
     paragraphs: list[str] = field(default_factory=list)
+    fingerprints: Fingerprints | None = None  # set by extract_page, so workers compute them
 
 
 def extract_article(
@@ -108,8 +110,11 @@ def extract_article(
 
 def extract_page(html: str, url: str, rules: SiteRules | None, stories_only: bool) -> Extracted:
     """``extract_article`` as the pool runs it: the result without ``paragraphs``, which the
-    pipeline does not use, so only half the text travels back between processes."""
-    return replace(extract_article(html, url, rules, stories_only=stories_only), paragraphs=[])
+    pipeline does not use, so only half the text travels back between processes, and with the
+    story's fingerprints, which cost as much CPU as extraction and so belong in the workers."""
+    found = extract_article(html, url, rules, stories_only=stories_only)
+    prints = fingerprints(found.title, found.text) if found.title and found.text else None
+    return replace(found, paragraphs=[], fingerprints=prints)
 
 
 # cssselect's XPath for ".name" tests every element with normalize-space() and concat(); a

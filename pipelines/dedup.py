@@ -8,13 +8,10 @@ from __future__ import annotations
 
 from scrapy.exceptions import DropItem
 
-from crawler import neardup
-from crawler.fingerprint import body_hash, content_hash, normalize
+from crawler.fingerprint import MIN_DUPLICATE_CHARS, fingerprints
 from crawler.items import Story
 
-# Bodies shorter than this are too generic ("Photo gallery", a one-line brief) to call two
-# stories the same by their text alone.
-MIN_DUPLICATE_CHARS = 200
+__all__ = ["MIN_DUPLICATE_CHARS", "DedupPipeline"]
 
 
 class DedupPipeline:
@@ -30,10 +27,9 @@ class DedupPipeline:
         if item.url in self.seen:
             raise DropItem(f"already stored in this run: {item.url}", log_level="INFO")
         self.seen.add(item.url)
-        if item.not_modified:
+        if item.not_modified or item.content_hash:  # already fingerprinted in a worker
             return item
-        item.content_hash = content_hash(item.title, item.text)
-        if len(normalize(item.text)) >= MIN_DUPLICATE_CHARS:
-            item.body_hash = body_hash(item.text)
-            item.signature = neardup.signature(item.text)
+        found = fingerprints(item.title, item.text)
+        item.content_hash, item.body_hash = found.content_hash, found.body_hash
+        item.signature = list(found.signature)
         return item

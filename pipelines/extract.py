@@ -102,13 +102,17 @@ class ExtractPipeline:
         item.description = found.description
         if found.canonical:
             item.hints["canonical"] = found.canonical
+        if found.fingerprints is not None:
+            item.content_hash = found.fingerprints.content_hash
+            item.body_hash = found.fingerprints.body_hash
+            item.signature = list(found.fingerprints.signature)
         return item
 
     async def _extract(self, item: Story, rules: SiteRules | None, stories_only: bool) -> Extracted:
         # The page is not needed past this point; dropping it keeps memory flat.
         html, item.html = item.html, ""
         if self.pool is None:
-            return extract_article(html, item.url, rules, stories_only=stories_only)
+            return extract_page(html, item.url, rules, stories_only)
         try:
             return await self.pool.run(extract_page, html, item.url, rules, stories_only)
         except pool.WorkerCrashed as exc:

@@ -86,20 +86,17 @@ def test_crawled_pages_in_any_encoding_are_stored_as_unicode_and_match(
         site.edit_story(story.slug, paragraphs=[*story.paragraphs, WESTERN])
     pages = {s.slug: fetch(caliber_server, story_path(s)) for s in by_slug.values()}
 
-    def bare(slug: str) -> str:  # the page without its <meta charset>
-        # (A latin-1 site writes what latin-1 lacks, the chrome's "Azərbaycan", as &#601;.)
+    def bare(slug: str) -> str:
+        """The page without its ``<meta charset>``."""
         assert UTF8_META in pages[slug]
         return pages[slug].replace(UTF8_META, "")
 
     declared_utf8 = pages[ru_declared.slug].encode("cp1251")
     serve_as(caliber_server, story_path(ru_declared), declared_utf8, "text/html; charset=utf-8")
     serve_as(caliber_server, story_path(ru_bare), bare(ru_bare.slug).encode("cp1251"), "text/html")
-    serve_as(
-        caliber_server,
-        story_path(en_latin),
-        bare(en_latin.slug).encode("latin-1", "xmlcharrefreplace"),
-        "text/html",
-    )
+    # A latin-1 site writes what latin-1 lacks (the menu's "Azərbaycan") as &#601;.
+    latin = bare(en_latin.slug).encode("latin-1", "xmlcharrefreplace")
+    serve_as(caliber_server, story_path(en_latin), latin, "text/html")
     serve_as(caliber_server, story_path(en_utf8), bare(en_utf8.slug).encode(), "text/html")
     bom = b"\xef\xbb\xbf" + pages[az.slug].encode()
     serve_as(caliber_server, story_path(az), bom, "text/html; charset=windows-1251")

@@ -1,0 +1,29 @@
+"""Fingerprints: noise is not content, and the one-pass fingerprints equal the separate ones."""
+
+from __future__ import annotations
+
+from crawler import neardup
+from crawler.fingerprint import body_hash, content_hash, fingerprints, normalize
+
+BODY = " ".join(f"Sentence {i} about the tidal barrier and the harbour council." for i in range(20))
+
+
+def test_noise_is_not_content() -> None:
+    assert content_hash("Title", "Views: 110\n\nThe  story.") == content_hash("Title", "The story.")
+    assert content_hash("Title", "Updated 5 minutes ago. The story.") == content_hash(
+        "Title", "The story."
+    )
+    assert content_hash("Title", "The story.") != content_hash("Title", "The other story.")
+    assert normalize("“Quoted” — text") == '"quoted" - text'
+
+
+def test_one_pass_fingerprints_equal_the_separate_functions() -> None:
+    found = fingerprints("A title", BODY)
+    assert found.content_hash == content_hash("A title", BODY)
+    assert found.body_hash == body_hash(BODY)
+    assert list(found.signature) == neardup.signature(BODY)
+
+
+def test_short_bodies_get_no_duplicate_fingerprints() -> None:
+    found = fingerprints("A title", "Photo gallery")
+    assert found.content_hash and not found.body_hash and not found.signature
