@@ -148,7 +148,9 @@ def connect(path: str | Path) -> sqlite_utils.Database:
 
 def ensure_schema(db: sqlite_utils.Database) -> None:
     """Create missing tables and the full-text index; a no-op on an up-to-date file."""
-    if db["articles"].exists() and db["articles_fts"].exists():
+    from crawler import neardup
+
+    if all(db[t].exists() for t in ("articles", "articles_fts", "lsh_bands")):
         return
     with transaction(db):
         for statement in SCHEMA.split(";"):
@@ -158,6 +160,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
             db.table("articles").enable_fts(
                 ["title", "text"], tokenize=TOKENIZE, create_triggers=True
             )
+        neardup.ensure_tables(db)
 
 
 @contextlib.contextmanager

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from crawler.text import one_line, terminal_safe
 from replica.base import Story
 from replica.server import ReplicaServer
 from replica.sinks import SmtpSink, WebhookSink
@@ -167,3 +168,10 @@ def check_feed(config: Path) -> None:
     titles = root.xpath("//a:entry/a:title/text()", namespaces=ns)
     assert any("<script>alert(1)</script>" in t for t in titles), "shown as text, escaped"
     assert not root.xpath("//script")
+
+
+def test_unicode_line_separators_and_bidi_marks_cannot_fake_lines() -> None:
+    hostile = "Takaichi\u2028FAKE: line\u2029\u061c\u200fend\x85"
+    assert terminal_safe(hostile) == "Takaichi FAKE: line end"
+    assert terminal_safe(hostile, keep_newlines=True) == "Takaichi\nFAKE: line\nend"
+    assert one_line(hostile) == "Takaichi FAKE: line end"
