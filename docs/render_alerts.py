@@ -21,8 +21,14 @@ from replica.sites import caliber, eqmint
 
 DOCS = Path(__file__).parent
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--hide-scrollbars",
 ]
 
@@ -44,10 +50,16 @@ def main() -> None:
         (DOCS / "alert-email.html").write_text(html)
         (DOCS / "alert-slack.json").write_text(json.dumps(hook.posts[0], indent=2) + "\n")
         subprocess.run(
-            ["chromium", *CHROMIUM_FLAGS, f"--user-data-dir={tmp}/chrome",
-             f"--screenshot={DOCS / 'alert-email.png'}", "--window-size=900,1100",
-             (DOCS / "alert-email.html").resolve().as_uri()],
-            check=True, capture_output=True,
+            [
+                "chromium",
+                *CHROMIUM_FLAGS,
+                f"--user-data-dir={tmp}/chrome",
+                f"--screenshot={DOCS / 'alert-email.png'}",
+                "--window-size=900,1100",
+                (DOCS / "alert-email.html").resolve().as_uri(),
+            ],
+            check=True,
+            capture_output=True,
         )
 
 

@@ -16,8 +16,14 @@ SCRAPY = [sys.executable, "-m", "scrapy.cmdline"]
 
 
 def scrapy(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*SCRAPY, *args], cwd=REPO, capture_output=True, text=True,
-                          timeout=120, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [*SCRAPY, *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def test_scrapy_list_names_every_spider() -> None:
@@ -32,8 +38,9 @@ def test_scrapy_crawl_uses_the_config_from_the_environment(
     config = write_config(
         tmp_path, [{"name": "caliber", "spider": "caliber", "url": caliber_server.base_url}]
     )
-    result = scrapy("crawl", "caliber", "-s", "LOG_LEVEL=WARNING",
-                    env={"NEWSMON_CONFIG": str(config)})
+    result = scrapy(
+        "crawl", "caliber", "-s", "LOG_LEVEL=WARNING", env={"NEWSMON_CONFIG": str(config)}
+    )
     assert result.returncode == 0, result.stderr
     conn = sqlite3.connect(tmp_path / "newsmon.db")
     stored = conn.execute("SELECT count(*) FROM articles WHERE site = 'caliber'").fetchone()[0]
