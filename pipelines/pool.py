@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # What the fork server imports once, so that every worker starts with it loaded.
-PRELOAD = ["pipelines.article"]
+PRELOAD = ["pipelines.orphan_guard", "pipelines.article"]
 ATTEMPTS = 2
 
 
@@ -55,6 +55,9 @@ def default_workers() -> int:
 
 
 def _init_worker() -> None:
+    from pipelines.orphan_guard import die_with_parent
+
+    die_with_parent()
     # Ctrl-C and the daemon's SIGINT are for the crawl process, which shuts the pool down;
     # workers dying on their own would only print tracebacks and break the pool.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
