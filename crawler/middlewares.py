@@ -13,9 +13,10 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
 
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request, Response
 from scrapy.settings import BaseSettings
 from scrapy.utils.asyncio import sleep
@@ -72,3 +73,26 @@ def retry_after_seconds(value: str, now: datetime | None = None) -> float | None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class SiteHostsMiddleware:
+    """Requests go only to the spider's hosts (``allowed_domains``), redirects included.
+
+    Scrapy's own offsite middleware lets ``dont_filter`` requests through, and newsmon's story
+    requests carry ``dont_filter`` (it deduplicates URLs itself), so a story page redirecting
+    to another host would otherwise be followed there.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SiteHostsMiddleware:
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        allowed = getattr(self.crawler.spider, "allowed_domains", None)
+        host = (urlsplit(request.url).hostname or "").lower()
+        if allowed and not any(host == d or host.endswith("." + d) for d in allowed):
+            logger.warning("not following %s: %s is not this site's host", request.url, host)
+            raise IgnoreRequest(f"off-site host {host}")

@@ -35,7 +35,10 @@ RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 REDIRECT_MAX_TIMES = 5
 # Retry-After on 429/503: wait before the retry (runs just before RetryMiddleware at 550).
-DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.RetryAfterMiddleware": 560}
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.SiteHostsMiddleware": 60,
+    "crawler.middlewares.RetryAfterMiddleware": 560,
+}
 
 ITEM_PIPELINES = {
     "pipelines.extract.ExtractPipeline": 100,

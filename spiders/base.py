@@ -15,6 +15,7 @@ import re
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
@@ -57,6 +58,8 @@ class NewsSpider(SourceSpider):
         self.config = config if isinstance(config, Config) else load_config(config)
         self.site = site if isinstance(site, Site) else self._site_from_config(site)
         self.base_url = self.site.url
+        # Scrapy's offsite middleware drops requests, redirects included, to any other host.
+        self.allowed_domains = allowed_hosts(self.site)
         self.pattern = re.compile(self.site.article_pattern or self.article_pattern)
         self.requested: set[str] = set()
         self.discovered: set[str] = set()
@@ -268,3 +271,10 @@ class NewsSpider(SourceSpider):
 
     def run_counts(self) -> dict[str, int]:
         return {"pages": self.pages, "errors": len(self.source_failures) + self.page_failures}
+
+
+def allowed_hosts(site: Site) -> list[str]:
+    """The host of the site's url and of every source its config names (a feed may live on
+    another host); nothing else is ever requested."""
+    urls = [site.url, *site.feeds, *site.sitemaps, *site.listings]
+    return sorted({h for h in (urlsplit(u).hostname for u in urls) if h})
