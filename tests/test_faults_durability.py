@@ -17,7 +17,41 @@ from replica.server import ReplicaServer
 from replica.sinks import WebhookSink
 from tests.conftest import REPO, run_newsmon, write_config
 
-KILL_AFTER = [0.4, 0.8, 1.2, 1.6, 2.0, 2.6]
+# Seconds after the crawl has recorded its run (so the kills land mid-crawl however slowly
+# the process starts on a loaded machine): before the first batch, between batches, late.
+KILL_AFTER = [0.0, 0.3, 0.7, 1.2, 1.8, 2.6]
+
+
+def last_run_id(db: Path) -> int:
+    if not db.exists():
+        return 0
+    conn = sqlite3.connect(db, timeout=5)
+    try:
+        return conn.execute("SELECT coalesce(max(id), 0) FROM runs").fetchone()[0]
+    except sqlite3.OperationalError:  # schema not written yet
+        return 0
+    finally:
+        conn.close()
+
+
+def wait_for_running_run(
+    db: Path, proc: subprocess.Popen[bytes], after: int, timeout: float = 30
+) -> None:
+    """Block until the crawl has recorded a new run still marked running (or has ended)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        if db.exists():
+            try:
+                conn = sqlite3.connect(db, timeout=1)
+                running = conn.execute(
+                    "SELECT count(*) FROM runs WHERE status = 'running' AND id > ?", (after,)
+                ).fetchone()[0]
+                conn.close()
+            except sqlite3.OperationalError:  # schema not written yet
+                running = 0
+            if running:
+                return
+        time.sleep(0.05)
 
 
 def start_crawl(config: Path) -> subprocess.Popen[bytes]:
@@ -76,7 +110,9 @@ def test_kill_9_at_many_points_loses_nothing_and_sends_once(
         db = tmp_path / "newsmon.db"
         stored: set[str] = set()
         for delay in KILL_AFTER:
+            before = last_run_id(db)
             proc = start_crawl(config)
+            wait_for_running_run(db, proc, before)
             time.sleep(delay)
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)

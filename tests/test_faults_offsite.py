@@ -14,8 +14,12 @@ def test_redirect_to_another_host_is_dropped(
 ) -> None:
     # "localhost" is another host name than the site's 127.0.0.1, served by the other replica.
     elsewhere = eqmint_server.origin.replace("127.0.0.1", "localhost") + "/"
-    caliber_server.set_fault("/en/post/oil-prices-edge-higher-amid-supply-concerns", "status",
-                             code=302, headers={"Location": elsewhere})
+    caliber_server.set_fault(
+        "/en/post/oil-prices-edge-higher-amid-supply-concerns",
+        "status",
+        code=302,
+        headers={"Location": elsewhere},
+    )
     config = write_config(
         tmp_path, [{"name": "caliber", "spider": "caliber", "url": caliber_server.base_url}]
     )
