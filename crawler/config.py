@@ -224,6 +224,9 @@ class Config(_Model):
     """The whole configuration file."""
 
     database: Path = Field(Path("newsmon.db"), description="SQLite file.")
+    feed_file: Path | None = Field(
+        None, description="Atom feed of matched stories that the daemon rewrites after each crawl."
+    )
     user_agent: str = Field(
         "newsmon/0.1 (+https://github.com/newsmon/newsmon)",
         description="User-Agent sent to sites; put a contact URL in it.",
@@ -333,10 +336,16 @@ def parse_config(raw: object, path: Path | None = None) -> Config:
         cfg = Config.model_validate({**raw, "path": path})
     except ValidationError as exc:
         raise ConfigError(where + _describe(exc)) from None
-    if path is not None and not cfg.database.is_absolute():
-        cfg = cfg.model_copy(update={"database": path.parent / cfg.database})
+    if path is not None:
+        cfg = cfg.model_copy(update=_resolved_paths(cfg, path.parent))
     _check_semantics(cfg, where)
     return cfg
+
+
+def _resolved_paths(cfg: Config, folder: Path) -> dict[str, Path]:
+    """Relative paths in the file resolve against the file's own folder."""
+    paths = {"database": cfg.database, "feed_file": cfg.feed_file}
+    return {k: folder / v for k, v in paths.items() if v is not None and not v.is_absolute()}
 
 
 def _describe(exc: ValidationError) -> str:

@@ -25,6 +25,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from crawler import health, schedule, storage
 from crawler.config import Config, Site, load_config
+from crawler.feed import refresh_feed
 from crawler.supervise import CrawlChild, Outcome
 
 logger = logging.getLogger(__name__)
@@ -249,6 +250,7 @@ class Daemon:
             self._report(outcome)
             if outcome.status != "busy":
                 self._assess(config, name)
+                refresh_feed(config)
         except Exception:  # the daemon outlives any one run's bookkeeping
             logger.exception("%s: supervising the crawl failed", name)
         finally:

@@ -19,8 +19,9 @@ from urllib.parse import quote, urlsplit
 
 import sqlite_utils
 
-from crawler import queries
+from crawler import queries, storage
 from crawler.alerts.render import highlight, merge_snippets
+from crawler.config import Config
 from crawler.output import write_atomic
 from crawler.text import one_line
 
@@ -178,3 +179,16 @@ def _version() -> str:
         return version("newsmon")
     except PackageNotFoundError:
         return "unknown"
+
+
+def refresh_feed(config: Config) -> Path | None:
+    """Rewrite the configured ``feed_file`` (every watch) from the database; the daemon calls
+    this after each crawl. Returns the path written, or None when no feed file is configured."""
+    if config.feed_file is None:
+        return None
+    db = storage.connect(config.database)
+    try:
+        write_feed(db, config.feed_file)
+    finally:
+        db.close()
+    return config.feed_file

@@ -176,3 +176,21 @@ def test_failed_write_leaves_the_old_feed(
         write_feed(hostile_db, path)
     assert path.read_bytes() == b"old feed"
     assert not [name for name in os.listdir(tmp_path) if name.endswith(".tmp")]
+
+
+def test_configured_feed_file_is_rewritten_from_the_database(tmp_path: Path) -> None:
+    """The daemon calls refresh_feed after each crawl; a relative feed_file resolves against
+    the config file's folder, like the database."""
+    import yaml
+
+    from crawler.config import load_config
+    from crawler.feed import refresh_feed
+
+    cfg_path = tmp_path / "cfg.yaml"
+    cfg_path.write_text(yaml.safe_dump({"database": "n.db", "feed_file": "out/matches.atom"}))
+    config = load_config(cfg_path)
+    assert config.feed_file == tmp_path / "out/matches.atom"
+    (tmp_path / "out").mkdir()
+    assert refresh_feed(config) == tmp_path / "out/matches.atom"
+    parsed = feedparser.parse((tmp_path / "out/matches.atom").read_bytes())
+    assert not parsed.bozo and parsed.entries == []
