@@ -15,7 +15,7 @@ from typing import IO, Any
 
 import sqlite_utils
 
-from crawler.queries import parse_when
+from crawler import queries
 
 COLUMNS = (
     "id", "url", "site", "title", "author", "published", "language", "watches", "version",
@@ -26,9 +26,6 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Line breaks that JSON leaves unescaped but str.splitlines() and some JSON Lines readers
 # split on; escaped, every story stays on exactly one line.
 _LINE_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
-# When a story happened: its publication time, else when newsmon first saw it. julianday()
-# compares instants across UTC offsets, which the stored strings alone do not.
-_WHEN = "coalesce(julianday(a.published), julianday(a.first_seen))"
 
 
 def stories(
@@ -39,45 +36,11 @@ def stories(
     watch: str | None = None,
     matched_only: bool = True,
 ) -> Iterator[dict[str, Any]]:
-    """Stories newest first, as dicts with COLUMNS (``watches`` a list, ``duplicate_of`` the
-    original's URL), read one at a time so that a large export needs little memory.
-
-    Filters as in ``newsmon articles``: matched stories only unless ``matched_only`` is false
-    (a ``watch`` implies matched), ``since`` an ISO date or time (naive means local time).
-    """
-    where, params = [], []
-    if site:
-        where.append("a.site = ?")
-        params.append(site)
-    if watch:
-        where.append("EXISTS (SELECT 1 FROM matches m WHERE m.article_id = a.id AND m.watch = ?)")
-        params.append(watch)
-    elif matched_only:
-        where.append("EXISTS (SELECT 1 FROM matches m WHERE m.article_id = a.id)")
-    if since:
-        where.append(f"{_WHEN} >= julianday(?)")
-        params.append(parse_when(since).isoformat())
-    sql = (
-        "SELECT a.id, a.url, a.site, a.title, a.author, a.published, a.language, a.version, "
-        "d.url AS duplicate_of, a.first_seen, a.last_seen, a.text "
-        "FROM articles a LEFT JOIN articles d ON d.id = a.duplicate_of"
-        + (" WHERE " + " AND ".join(where) if where else "")
-        + f" ORDER BY {_WHEN} DESC, a.id DESC"
-    )
-    watches = _watches_by_article(db)
-    cursor = db.execute(sql, params)
-    names = [d[0] for d in cursor.description]
-    for values in cursor:
-        row = dict(zip(names, values, strict=True))
-        row["watches"] = watches.get(row["id"], [])
+    """Stories newest first with the export's COLUMNS (``watches`` a list, ``duplicate_of``
+    the original's URL), filtered as in ``newsmon articles`` (see queries.iter_stories)."""
+    found = queries.iter_stories(db, since=since, site=site, watch=watch, matched_only=matched_only)
+    for row in found:
         yield {key: row[key] for key in COLUMNS}
-
-
-def _watches_by_article(db: sqlite_utils.Database) -> dict[int, list[str]]:
-    by_id: dict[int, list[str]] = {}
-    for article_id, watch in db.execute("SELECT article_id, watch FROM matches ORDER BY watch"):
-        by_id.setdefault(article_id, []).append(watch)
-    return by_id
 
 
 def write_csv(rows: Iterator[dict[str, Any]], out: IO[str], *, bom: bool = False) -> int:

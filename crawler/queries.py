@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 import sqlite_utils
 
+from crawler import storage
 from crawler.config import Config
 from crawler.matching import validate_query
 
@@ -16,7 +18,12 @@ STORY_COLUMNS = (
 )
 
 
-def stories(
+# When a story happened: its publication time, else when newsmon first saw it. julianday()
+# compares instants across UTC offsets, which the stored strings alone do not.
+_WHEN = "coalesce(julianday(a.published), julianday(a.first_seen))"
+
+
+def iter_stories(
     db: sqlite_utils.Database,
     *,
     site: str | None = None,
@@ -24,8 +31,13 @@ def stories(
     since: str | None = None,
     matched_only: bool = True,
     limit: int | None = None,
-) -> list[dict[str, Any]]:
-    """Stories newest first (by publication, else first seen), each with its watches."""
+) -> Iterator[dict[str, Any]]:
+    """Stories newest first (by publication, else first seen), each with its ``watches``,
+    read one at a time so that a large export needs little memory.
+
+    Matched stories only unless ``matched_only`` is false (a ``watch`` implies matched);
+    ``since`` is an ISO date or time (naive means local time).
+    """
     where, params = [], []
     if site:
         where.append("a.site = ?")
@@ -35,16 +47,27 @@ def stories(
         params.append(watch)
     elif matched_only:
         where.append("EXISTS (SELECT 1 FROM matches m WHERE m.article_id = a.id)")
-    sql = f"SELECT {STORY_COLUMNS} FROM articles a LEFT JOIN articles d ON d.id = a.duplicate_of"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    rows = [dict(r) for r in _dict_rows(db, sql, params)]
     if since:
-        cutoff = parse_when(since)
-        rows = [r for r in rows if parse_when(r["published"] or r["first_seen"]) >= cutoff]
-    _attach_watches(db, rows)
-    rows.sort(key=lambda r: parse_when(r["published"] or r["first_seen"]), reverse=True)
-    return rows[:limit] if limit else rows
+        where.append(f"{_WHEN} >= julianday(?)")
+        params.append(parse_when(since).isoformat())
+    sql = (
+        f"SELECT {STORY_COLUMNS} FROM articles a LEFT JOIN articles d ON d.id = a.duplicate_of"
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + f" ORDER BY {_WHEN} DESC, a.id DESC"
+        + (f" LIMIT {int(limit)}" if limit else "")
+    )
+    watches = _watches_by_article(db)
+    cursor = db.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    for values in cursor:
+        row = dict(zip(names, values, strict=True))
+        row["watches"] = watches.get(row["id"], [])
+        yield row
+
+
+def stories(db: sqlite_utils.Database, **filters: Any) -> list[dict[str, Any]]:
+    """:func:`iter_stories` as a list."""
+    return list(iter_stories(db, **filters))
 
 
 def search(db: sqlite_utils.Database, query: str, limit: int | None = None) -> list[dict]:
@@ -57,7 +80,9 @@ def search(db: sqlite_utils.Database, query: str, limit: int | None = None) -> l
         "WHERE articles_fts MATCH ? ORDER BY rank"
     )
     rows = _dict_rows(db, sql + (f" LIMIT {int(limit)}" if limit else ""), [query])
-    _attach_watches(db, rows)
+    watches = _watches_by_article(db)
+    for row in rows:
+        row["watches"] = watches.get(row["id"], [])
     return rows
 
 
@@ -67,12 +92,11 @@ def _dict_rows(db: sqlite_utils.Database, sql: str, params: list[Any]) -> list[d
     return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
 
 
-def _attach_watches(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> None:
+def _watches_by_article(db: sqlite_utils.Database) -> dict[int, list[str]]:
     by_id: dict[int, list[str]] = {}
     for article_id, watch in db.execute("SELECT article_id, watch FROM matches ORDER BY watch"):
         by_id.setdefault(article_id, []).append(watch)
-    for row in rows:
-        row["watches"] = by_id.get(row["id"], [])
+    return by_id
 
 
 def parse_when(value: str) -> datetime:
@@ -99,15 +123,7 @@ def site_status(db: sqlite_utils.Database, config: Config) -> list[dict[str, Any
             "next_run": schedule.next_run(db, site, last["started_at"] if last else None),
             "health": health.assess(db, site.name, config).state,
         }
-        for key in (
-            "pages",
-            "articles_new",
-            "articles_changed",
-            "articles_unchanged",
-            "duplicates",
-            "matches",
-            "errors",
-        ):
+        for key in storage.RUN_COUNTERS:
             entry[key] = last[key] if last else 0
         out.append(entry)
     return out
