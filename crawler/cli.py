@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import sqlite_utils
 
 from crawler import queries, storage
 from crawler.config import Config, ConfigError, load_config
@@ -86,7 +87,8 @@ def get_config(ctx: click.Context) -> Config:
     return obj["config"]
 
 
-def open_db(ctx: click.Context) -> Any:
+def open_db(ctx: click.Context) -> sqlite_utils.Database:
+    """The configured database; use it in a ``with`` block, which closes it."""
     return storage.connect(get_config(ctx).database)
 
 
@@ -175,11 +177,8 @@ def _deliver(ctx: click.Context) -> None:
         from crawler.alerts.delivery import deliver_pending
     except ImportError:  # alert delivery not built into this checkout
         return
-    db = open_db(ctx)
-    try:
+    with open_db(ctx) as db:
         report = deliver_pending(db, get_config(ctx))
-    finally:
-        db.close()
     if report:
         click.echo(str(report))
 
@@ -253,13 +252,10 @@ def articles(
         newsmon articles --watch rare-earths --since 2025-11-01
         newsmon articles --all --json
     """
-    db = open_db(ctx)
-    try:
+    with open_db(ctx) as db:
         rows = queries.stories(
             db, site=site, watch=watch, since=_since(since), matched_only=not all_, limit=limit
         )
-    finally:
-        db.close()
     _print_stories(rows, as_json)
 
 
@@ -285,11 +281,8 @@ def search(ctx: click.Context, query: str, limit: int | None, as_json: bool) -> 
     Example:
         newsmon search '"rare earths" NOT lithium'
     """
-    db = open_db(ctx)
-    try:
+    with open_db(ctx) as db:
         rows = queries.search(db, query, limit)
-    finally:
-        db.close()
     _print_stories(rows, as_json)
 
 
@@ -395,11 +388,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
     Example:
         newsmon status --json
     """
-    db = open_db(ctx)
-    try:
+    with open_db(ctx) as db:
         rows = queries.site_status(db, get_config(ctx))
-    finally:
-        db.close()
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -482,11 +472,8 @@ def alerts_flush(ctx: click.Context) -> None:
     """
     from crawler.alerts.delivery import deliver_pending
 
-    db = open_db(ctx)
-    try:
+    with open_db(ctx) as db:
         report = deliver_pending(db, get_config(ctx), everything=True)
-    finally:
-        db.close()
     click.echo(terminal_safe(str(report)))
 
 
@@ -557,11 +544,8 @@ def feed(ctx: click.Context, watch: str | None, limit: int, output: str | None) 
     from crawler.feed import build_feed
     from crawler.output import open_output
 
-    db = open_db(ctx)
-    try:
+    with open_db(ctx) as db:
         document = build_feed(db, watch, limit=limit)
-    finally:
-        db.close()
     with open_output(output, binary=True) as out:
         out.write(document)
 
@@ -612,14 +596,10 @@ def export(
     from crawler.output import open_output
 
     since = _since(since)
-    db = open_db(ctx)
-    try:
-        with open_output(output) as out:
-            count = export_stories(
-                db, out, fmt, bom=bom, since=since, site=site, watch=watch, matched_only=not all_
-            )
-    finally:
-        db.close()
+    with open_db(ctx) as db, open_output(output) as out:
+        count = export_stories(
+            db, out, fmt, bom=bom, since=since, site=site, watch=watch, matched_only=not all_
+        )
     if output and output != "-":
         click.echo(f"{count} stories written to {terminal_safe(output)}", err=True)
 

@@ -115,8 +115,7 @@ def crawl_sites(
     process = CrawlerProcess(settings)
     logging.root.setLevel(settings.get("LOG_LEVEL"))  # Scrapy resets it to NOTSET
     started: dict[str, int] = {}
-    db = storage.connect(config.database)
-    try:
+    with storage.connect(config.database) as db:
         for site in sites:
             started[site.name] = _last_run_id(db, site.name)
             deferred = process.crawl(spider_classes()[site.spider], site=site, config=config)
@@ -126,8 +125,6 @@ def crawl_sites(
         process.start()
         timer.cancel()
         return [_result(db, site.name, started[site.name]) for site in sites]
-    finally:
-        db.close()
 
 
 def _arm_hard_stop(config: Config, sites: Sequence[Site], seconds: float) -> threading.Timer:
@@ -141,13 +138,10 @@ def _arm_hard_stop(config: Config, sites: Sequence[Site], seconds: float) -> thr
 
     def stop() -> None:
         logger.error("crawl still running %.0f s after its start; stopping it", seconds)
-        db = storage.connect(config.database)
-        try:
+        with storage.connect(config.database) as db:
             for site in sites:
                 if storage.close_interrupted_runs(db, site.name, TIME_LIMIT_ERROR):
                     print(f"{site.name}: error  {TIME_LIMIT_ERROR}", flush=True)
-        finally:
-            db.close()
         _kill_descendants()
         os._exit(1)
 
@@ -181,15 +175,12 @@ def _record_crash(failure: Failure, config: Config, site: Site) -> None:
     """A spider that could not start or crashed still leaves a run row saying why."""
     logger.error("crawl of %s crashed: %s", site.name, failure.getErrorMessage())
     detail = "".join(traceback.format_exception(failure.type, failure.value, failure.tb))
-    db = storage.connect(config.database)
-    try:
+    with storage.connect(config.database) as db:
         storage.close_interrupted_runs(db, site.name)
         run_id = storage.start_run(db, site.name)
         storage.finish_run(
             db, run_id, "error", error=f"crawl crashed: {failure.getErrorMessage()}\n{detail}"
         )
-    finally:
-        db.close()
 
 
 def _last_run_id(db: Any, site: str) -> int:

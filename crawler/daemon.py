@@ -192,8 +192,7 @@ class Daemon:
             self.scheduler.remove_job(job_id(name))
             del self._scheduled[name]
             logger.info("%s: no longer scheduled", name)
-        db = storage.connect(self.config.database)
-        try:
+        with storage.connect(self.config.database) as db:
             if gone:
                 schedule.unpublish(db, gone)
             for site in wanted.values():
@@ -201,8 +200,6 @@ class Daemon:
                 if self._scheduled.get(site.name) != key:
                     self._add_job(db, site)
                     self._scheduled[site.name] = key
-        finally:
-            db.close()
 
     def _add_job(self, db: sqlite_utils.Database, site: Site) -> None:
         now = datetime.now(UTC)
@@ -272,30 +269,21 @@ class Daemon:
             logger.info("%s: run %s %s", name, outcome.run_id, outcome.status)
 
     def _assess(self, config: Config, name: str) -> None:
-        db = storage.connect(config.database)
-        try:
+        with storage.connect(config.database) as db:
             health.update(db, config, name)
-        finally:
-            db.close()
 
     def _publish(self, name: str) -> None:
         """Tell `newsmon status` when this site runs next."""
         try:
             job = self.scheduler.get_job(job_id(name))
-            db = storage.connect(self.config.database)
-            try:
+            with storage.connect(self.config.database) as db:
                 schedule.publish(db, name, job.next_run_time if job else None)
-            finally:
-                db.close()
         except Exception:  # status display only: never worth failing (or not watching) a run
             logger.exception("%s: could not publish the next run", name)
 
     def _unpublish(self) -> None:
-        db = storage.connect(self.config.database)
-        try:
+        with storage.connect(self.config.database) as db:
             schedule.unpublish(db)
-        finally:
-            db.close()
 
     # --- alert delivery ---------------------------------------------------------------------------
 

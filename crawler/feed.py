@@ -186,9 +186,6 @@ def refresh_feed(config: Config) -> Path | None:
     this after each crawl. Returns the path written, or None when no feed file is configured."""
     if config.feed_file is None:
         return None
-    db = storage.connect(config.database)
-    try:
+    with storage.connect(config.database) as db:
         write_feed(db, config.feed_file)
-    finally:
-        db.close()
     return config.feed_file

@@ -179,8 +179,7 @@ def record_failure(database: Path, site: str, after_id: int, reason: str) -> int
     except SiteBusy as exc:
         logger.warning("%s: %s (the run of the new holder is left alone)", site, exc)
         owned = False
-    db = storage.connect(database)
-    try:
+    with storage.connect(database) as db:
         running = (
             [
                 row[0]
@@ -197,27 +196,19 @@ def record_failure(database: Path, site: str, after_id: int, reason: str) -> int
         for run_id in running:
             storage.finish_run(db, run_id, "error", error=reason)
         return running[-1]
-    finally:
-        db.close()
         lock.release()
 
 
 def _last_run_id(database: Path, site: str) -> int:
-    db = storage.connect(database)
-    try:
+    with storage.connect(database) as db:
         row = db.execute("SELECT max(id) FROM runs WHERE site = ?", (site,)).fetchone()
         return int(row[0] or 0)
-    finally:
-        db.close()
 
 
 def _last_run(database: Path, site: str, after_id: int) -> tuple[int, str, str | None] | None:
-    db = storage.connect(database)
-    try:
+    with storage.connect(database) as db:
         row = db.execute(
             "SELECT id, status, error FROM runs WHERE site = ? AND id > ? ORDER BY id DESC",
             (site, after_id),
         ).fetchone()
         return (int(row[0]), str(row[1]), row[2]) if row else None
-    finally:
-        db.close()
