@@ -41,18 +41,30 @@ def write_config(tmp_path: Path, sites: list[dict], **extra: object) -> Path:
     return path
 
 
+def seed_sites(caliber_server: ReplicaServer, eqmint_server: ReplicaServer) -> list[dict]:
+    """The shipped config's two sites, pointed at the replica servers."""
+    return [
+        {"name": "caliber", "spider": "caliber", "url": caliber_server.base_url},
+        {"name": "eqmint", "spider": "eqmint", "url": eqmint_server.base_url},
+    ]
+
+
 @pytest.fixture
 def seed_config(
     tmp_path: Path, caliber_server: ReplicaServer, eqmint_server: ReplicaServer
 ) -> Path:
     """The shipped config's sites and watches, pointed at the two replica servers."""
-    return write_config(
-        tmp_path,
-        [
-            {"name": "caliber", "spider": "caliber", "url": caliber_server.base_url},
-            {"name": "eqmint", "spider": "eqmint", "url": eqmint_server.base_url},
-        ],
-    )
+    return write_config(tmp_path, seed_sites(caliber_server, eqmint_server))
+
+
+def crawl_seed_replicas(folder: Path) -> Path:
+    """A config in ``folder`` whose database holds one crawl of both replica sites (for
+    module-scoped fixtures of tests that only read the result)."""
+    with ReplicaServer(caliber()) as cal, ReplicaServer(eqmint()) as eqm:
+        config = write_config(folder, seed_sites(cal, eqm))
+        result = run_newsmon(config, "crawl", "--no-deliver")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return config
 
 
 def run_newsmon(config: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:

@@ -17,23 +17,13 @@ from crawler import storage
 from crawler.cli import cli
 from crawler.export import COLUMNS, csv_cell, export
 from crawler.queries import parse_when
-from replica.server import ReplicaServer
-from replica.sites import caliber, eqmint
-from tests.conftest import run_newsmon, write_config
+from tests.conftest import crawl_seed_replicas
 
 
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A config whose database holds one crawl of both replica sites."""
-    tmp = tmp_path_factory.mktemp("export")
-    with ReplicaServer(caliber()) as cal, ReplicaServer(eqmint()) as eqm:
-        config = write_config(tmp, [
-            {"name": "caliber", "spider": "caliber", "url": cal.base_url},
-            {"name": "eqmint", "spider": "eqmint", "url": eqm.base_url},
-        ])  # fmt: skip
-        result = run_newsmon(config, "crawl", "--no-deliver")
-    assert result.returncode == 0, result.stdout + result.stderr
-    return config
+    return crawl_seed_replicas(tmp_path_factory.mktemp("export"))
 
 
 def newsmon(config: Path, *args: str) -> Result:

@@ -22,7 +22,7 @@ from crawler import serve
 from crawler.cli import cli
 from replica.server import ReplicaServer
 from replica.sites import caliber, eqmint
-from tests.conftest import REPO, run_newsmon, write_config
+from tests.conftest import REPO, run_newsmon, seed_sites, write_config
 
 EDITED = "us-japan-ties-rebooted-new-pm-takaichi-and-trump-sign-key-economic-deal"
 EDITED_TITLE = "US-Japan ties rebooted: Takaichi and Trump sign deal"
@@ -45,10 +45,7 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Any]]:
     replica stories (as first published)."""
     tmp = tmp_path_factory.mktemp("serve")
     with ReplicaServer(caliber()) as cal, ReplicaServer(eqmint()) as eqm:
-        config = write_config(tmp, [
-            {"name": "caliber", "spider": "caliber", "url": cal.base_url},
-            {"name": "eqmint", "spider": "eqmint", "url": eqm.base_url},
-        ])  # fmt: skip
+        config = write_config(tmp, seed_sites(cal, eqm))
         first = run_newsmon(config, "crawl", "--no-deliver")
         assert first.returncode == 0, first.stdout + first.stderr
         stories = [*cal.site.stories, *eqm.site.stories]
