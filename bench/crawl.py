@@ -251,7 +251,7 @@ def bare_fetch(sitemap: str, overrides: dict[str, Any]) -> None:
             return None
 
     settings = Settings()
-    settings.setmodule("crawler.settings", priority="project")
+    settings.setmodule("crawler.crawling.settings", priority="project")
     settings.set("ITEM_PIPELINES", {}, priority="cmdline")
     settings.set("LOG_LEVEL", "WARNING", priority="cmdline")
     for key, value in overrides.items():
@@ -266,7 +266,7 @@ def bare_fetch(sitemap: str, overrides: dict[str, Any]) -> None:
 # `newsmon` with extra Scrapy settings, for --setting experiments: the CLI takes none.
 WITH_SETTINGS = """
 import json, sys
-import crawler.crawl as crawl
+import crawler.crawling.runner as crawl
 extra, sys.argv = json.loads(sys.argv[1]), ["newsmon", *sys.argv[2:]]
 plain = crawl.scrapy_settings
 crawl.scrapy_settings = lambda config, overrides=None: plain(config, {**(overrides or {}), **extra})

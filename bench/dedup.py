@@ -1,12 +1,12 @@
 """Near-duplicate lookup cost as the store grows (a script, not a test).
 
 Inserts synthetic stories (Zipf-distributed words, 150-600 per body, one in a hundred a
-planted near-copy of an earlier one) into a SQLite file through ``neardup.add``, in batched
-transactions, keeping a copy of the file at 10k and 100k stories. Then times ``neardup.find``
-on 10k, 100k and 1M stored stories, taking turns between the sizes so that other load on the
-machine falls on all of them alike, for fresh stories, half of them planted near-copies
-(rewritten lede, a few changed words, a "first appeared on" line). The acceptance bar: lookup
-time flat within 2x across sizes, each lookup under 5 ms.
+planted near-copy of an earlier one) into a SQLite file through ``near_duplicates.add``, in batched
+transactions, keeping a copy of the file at 10k and 100k stories. Then times
+``near_duplicates.find`` on 10k, 100k and 1M stored stories, taking turns between the sizes so that
+other load on the machine falls on all of them alike, for fresh stories, half of them planted
+near-copies (rewritten lede, a few changed words, a "first appeared on" line). The acceptance bar:
+lookup time flat within 2x across sizes, each lookup under 5 ms.
 
 Wall-clock percentiles include the time other processes hold the CPU; the CPU-time column and
 the machine's CPU pressure (Linux PSI) tell the two apart.
@@ -34,8 +34,9 @@ import numpy as np
 import numpy.typing as npt
 import sqlite_utils
 
-from crawler import neardup, storage
-from crawler.items import Story
+from crawler.db import connect, near_duplicates, transaction
+from crawler.dedup import minhash as neardup
+from crawler.story import Story
 
 SEED = 20240603
 VOCABULARY = 30_000
@@ -113,20 +114,20 @@ def signatures(
 
 
 def insert(db: sqlite_utils.Database, rows: list[tuple[int, int | None, list[int]]]) -> int:
-    """Store a batch the way crawler.stories does; returns how many planted copies were found."""
+    """Store a batch the way crawler.db.stories does; returns how many planted copies were found."""
     found = 0
-    with storage.transaction(db):
+    with transaction(db):
         for i, j, sig in rows:
             story = Story(url=f"https://site{i % 50}.test/story/{i}", site=f"site{i % 50}")
             story.signature = sig
-            duplicate_of = neardup.find(db, story) if j is not None else None
+            duplicate_of = near_duplicates.find(db, story.signature) if j is not None else None
             found += j is not None and duplicate_of == j + 1
             db.execute(
                 "INSERT INTO articles (id, url, site, title, content_hash, duplicate_of, "
                 "first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, '', '')",
                 (i + 1, story.url, story.site, f"Story {i}", str(i), duplicate_of),
             )
-            neardup.add(db, i + 1, story)
+            near_duplicates.add(db, i + 1, story.signature)
     return found
 
 
@@ -151,7 +152,7 @@ def measure(paths: dict[int, Path]) -> dict[int, Lookups]:
     """Time lookups of fresh stories at every size, taking turns so that load from elsewhere
     on the machine falls on all sizes alike; each on a new connection with the settings a
     crawl process uses."""
-    dbs = {stored: storage.connect(path) for stored, path in paths.items()}
+    dbs = {stored: connect(path) for stored, path in paths.items()}
     rngs = {stored: np.random.default_rng([SEED, stored, 2]) for stored in paths}
     results = {stored: Lookups([], [], [], 0.0, 0, [], []) for stored in paths}
     hits = dict.fromkeys(paths, 0)
@@ -176,7 +177,7 @@ def lookup(
     t0 = time.perf_counter()
     story.signature = neardup.signature(text)
     t1, c1 = time.perf_counter(), time.thread_time()
-    found = neardup.find(db, story)
+    found = near_duplicates.find(db, story.signature)
     t2, c2 = time.perf_counter(), time.thread_time()
     if n < WARMUP:
         return False
@@ -298,8 +299,7 @@ def build(
 ) -> dict[int, tuple[float, str, float]]:
     """Grow the store to each checkpoint, keeping a copy of the file at each smaller one;
     returns (file MB, planted copies linked / planted, seconds so far) per checkpoint."""
-    db = storage.connect(path)
-    neardup.ensure_tables(db)
+    db = connect(path)
     # Building only (lookups open their own connections with the defaults): room for a
     # batch's dirty pages, and no fsync, as a crash only loses a synthetic file.
     db.execute("PRAGMA cache_size = -4000000")

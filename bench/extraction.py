@@ -1,9 +1,9 @@
 """Article-body extraction quality and speed on the article-extraction benchmark (a script).
 
-Runs ``crawler.extraction.extract_body`` over every page of the data set, next to plain
+Runs ``crawler.extract.body.extract_body`` over every page of the data set, next to plain
 trafilatura (default settings, and with ``include_comments=False``) in the same run, and prints
-precision, recall, F1 (the benchmark's metric, ``crawler.evaluation``) and the median time per
-page of each, then the ratio of median times newsmon / plain trafilatura.
+precision, recall, F1 (the benchmark's metric, ``crawler.extract.evaluation``) and the median time
+per page of each, then the ratio of median times newsmon / plain trafilatura.
 
     .venv/bin/python bench/extraction.py                 # ../shared/data/aeb-dev
     .venv/bin/python bench/extraction.py --limit 20 --data /path/to/set
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import trafilatura
 
-from crawler.evaluation import Run, load_pages, run_extractors
-from crawler.extraction import extract_body
+from crawler.extract.body import extract_body
+from crawler.extract.evaluation import Run, load_pages, run_extractors
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = (ROOT / "../shared/data/aeb-dev").resolve()

@@ -14,10 +14,10 @@ from typing import Any
 import click
 import sqlite_utils
 
-from crawler import queries, storage
 from crawler.config import Config, ConfigError, load_config
-from crawler.matching import QueryError
-from crawler.text import terminal_safe
+from crawler.db import connect, queries
+from crawler.db.matching import QueryError
+from crawler.safe_text import terminal_safe
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
@@ -80,16 +80,23 @@ def setup_logging(level: str) -> None:
     logging.root.setLevel(level)
 
 
-def get_config(ctx: click.Context) -> Config:
+def get_config(ctx: click.Context, spiders: bool = False) -> Config:
+    """The configuration, loaded once; ``spiders``: also check that every site's spider
+    exists (which loads Scrapy, so only commands that crawl or check ask for it)."""
     obj = ctx.find_root().obj
     if "config" not in obj:
         obj["config"] = load_config(obj["config_path"])
+    if spiders and not obj.get("spiders_checked"):
+        from crawler.crawling.registry import check_spiders
+
+        check_spiders(obj["config"])
+        obj["spiders_checked"] = True
     return obj["config"]
 
 
 def open_db(ctx: click.Context) -> sqlite_utils.Database:
     """The configured database; use it in a ``with`` block, which closes it."""
-    return storage.connect(get_config(ctx).database)
+    return connect(get_config(ctx).database)
 
 
 @cli.command()
@@ -101,10 +108,16 @@ def open_db(ctx: click.Context) -> sqlite_utils.Database:
     metavar="DAYS",
     help="Fetch stories up to DAYS old this run (overrides the sites' max_age).",
 )
+# The daemon holds the site's lock for its crawl process, which inherits it.
+@click.option("--lock-held", is_flag=True, hidden=True)
 @click.pass_context
 @friendly
 def crawl(
-    ctx: click.Context, sites: tuple[str, ...], no_deliver: bool, backfill: int | None
+    ctx: click.Context,
+    sites: tuple[str, ...],
+    no_deliver: bool,
+    backfill: int | None,
+    lock_held: bool,
 ) -> None:
     """Crawl the named sites once (all if none), then deliver alerts.
 
@@ -116,14 +129,14 @@ def crawl(
         newsmon crawl caliber eqmint
         newsmon crawl ledger --backfill 30
     """
-    from crawler.crawl import crawl_sites
+    from crawler.crawling.runner import crawl_sites
 
-    config = get_config(ctx)
+    config = get_config(ctx, spiders=True)
     chosen = [config.site(n) for n in sites] if sites else [s for s in config.sites if s.enabled]
     if not chosen:
         raise UserError("no sites to crawl: add some under 'sites:' in the config")
     level = ctx.find_root().obj["log_level"]
-    locks, busy = _lock_sites(config, chosen)
+    locks, busy = ({s.name: None for s in chosen}, []) if lock_held else _lock_sites(config, chosen)
     for message in busy:
         click.echo(f"skipped: {message}", err=True)
     try:
@@ -138,7 +151,8 @@ def crawl(
         )
     finally:
         for lock in locks.values():
-            lock.release()
+            if lock is not None:
+                lock.release()
     for r in results:
         c = r.counts
         line = (
@@ -158,7 +172,7 @@ def crawl(
 
 def _lock_sites(config: Config, sites: list[Any]) -> tuple[dict[str, Any], list[str]]:
     """Take each site's crawl lock; sites another process is crawling are reported busy."""
-    from crawler.locks import SiteBusy, SiteLock
+    from crawler.daemon.locks import SiteBusy, SiteLock
 
     locks, busy = {}, []
     for site in sites:
@@ -173,10 +187,8 @@ def _lock_sites(config: Config, sites: list[Any]) -> tuple[dict[str, Any], list[
 
 
 def _deliver(ctx: click.Context) -> None:
-    try:
-        from crawler.alerts.delivery import deliver_pending
-    except ImportError:  # alert delivery not built into this checkout
-        return
+    from crawler.alerts.delivery import deliver_pending
+
     with open_db(ctx) as db:
         report = deliver_pending(db, get_config(ctx))
     if report:
@@ -219,12 +231,12 @@ def run(ctx: click.Context, stop_grace: float, kill_grace: float, deliver_every:
     Example:
         newsmon -c /etc/newsmon/newsmon.yaml --log-level INFO run
     """
-    from crawler.daemon import Daemon, DaemonOptions
+    from crawler.daemon.service import Daemon, DaemonOptions
 
     options = DaemonOptions(
         stop_grace=stop_grace, kill_grace=kill_grace, deliver_every=deliver_every
     )
-    ctx.exit(Daemon(get_config(ctx), ctx.find_root().obj["log_level"], options).run())
+    ctx.exit(Daemon(get_config(ctx, spiders=True), ctx.find_root().obj["log_level"], options).run())
 
 
 @cli.command()
@@ -349,7 +361,7 @@ def extract(ctx: click.Context, sources: tuple[str, ...], site: str | None, as_j
         newsmon extract page.html --site caliber
         newsmon extract https://eqmint.com/some-story/ --json
     """
-    from crawler.extract_cmd import extract_sources
+    from crawler.extract.standalone import extract_sources
 
     results = extract_sources(sources, _rules_for(ctx, site))
     if as_json:
@@ -369,12 +381,13 @@ def extract(ctx: click.Context, sources: tuple[str, ...], site: str | None, as_j
 def _rules_for(ctx: click.Context, site: str | None) -> Any:
     if site is None:
         return None
-    from spiders import spider_classes
+    from crawler.crawling.registry import site_rules
 
-    spider = site
-    if site not in spider_classes():
-        spider = get_config(ctx).site(site).spider
-    return spider_classes()[spider].rules
+    try:
+        config = get_config(ctx)
+    except ConfigError:  # a spider's rules need no config
+        config = None
+    return site_rules(config, site)
 
 
 @cli.command()
@@ -388,8 +401,10 @@ def status(ctx: click.Context, as_json: bool) -> None:
     Example:
         newsmon status --json
     """
+    from crawler.daemon.status import site_status
+
     with open_db(ctx) as db:
-        rows = queries.site_status(db, get_config(ctx))
+        rows = site_status(db, get_config(ctx))
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -413,7 +428,7 @@ def check(ctx: click.Context) -> None:
     Example:
         newsmon -c my.yaml check
     """
-    config = get_config(ctx)
+    config = get_config(ctx, spiders=True)
     where = config.path or Path("?")
     click.echo(
         f"{where}: OK ({len(config.sites)} sites, {len(config.watches)} watches, "
@@ -508,7 +523,7 @@ def serve(ctx: click.Context, host: str, port: int, metadata: str | None) -> Non
     Example:
         newsmon serve --port 8001
     """
-    from crawler.serve import METADATA, DatasetteMissing, serve_database
+    from crawler.outputs.serve import METADATA, DatasetteMissing, serve_database
 
     database = get_config(ctx).database
     try:
@@ -541,8 +556,8 @@ def feed(ctx: click.Context, watch: str | None, limit: int, output: str | None) 
     Example:
         newsmon feed --watch rare-earths -o /var/www/feeds/rare-earths.atom
     """
-    from crawler.feed import build_feed
-    from crawler.output import open_output
+    from crawler.outputs.atomic_files import open_output
+    from crawler.outputs.feed import build_feed
 
     with open_db(ctx) as db:
         document = build_feed(db, watch, limit=limit)
@@ -592,8 +607,8 @@ def export(
         newsmon export --format csv --watch takaichi -o takaichi.csv
         newsmon export --format jsonl --all --since 2025-11-01 > stories.jsonl
     """
-    from crawler.export import export as export_stories
-    from crawler.output import open_output
+    from crawler.outputs.atomic_files import open_output
+    from crawler.outputs.export import export as export_stories
 
     since = _since(since)
     with open_db(ctx) as db, open_output(output) as out:
@@ -628,7 +643,7 @@ def discover(ctx: click.Context, url: str, name: str | None, samples: int) -> No
         newsmon discover https://news.example.org/ >> sites.yaml
         newsmon check
     """
-    from crawler.discover import DiscoverError, discover_site, render_entry
+    from crawler.discovery.probe import DiscoverError, discover_site, render_entry
 
     try:
         user_agent = get_config(ctx).user_agent

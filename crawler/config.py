@@ -367,17 +367,10 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
 
 
 def _check_semantics(cfg: Config, where: str) -> None:
-    """Checks that need more than one field: spider names and watch queries."""
-    from crawler.matching import QueryError, validate_query
-    from spiders import spider_names
+    """Checks that need more than one field: watch queries. (Spider names are checked by
+    ``crawler.crawling.registry.check_spiders``, which needs Scrapy.)"""
+    from crawler.db.matching import QueryError, validate_query
 
-    known = spider_names()
-    for i, site in enumerate(cfg.sites):
-        if site.spider not in known:
-            raise ConfigError(
-                f"{where}sites[{i}].spider: unknown spider {site.spider!r} "
-                f"(known: {', '.join(sorted(known))})"
-            )
     for i, watch in enumerate(cfg.watches):
         try:
             validate_query(watch.query)

@@ -1,1 +1,2 @@
-"""Scrapy item pipelines, one module per concern, ordered in crawler.settings.ITEM_PIPELINES."""
+"""Scrapy item pipelines, one module per concern, ordered in
+crawler.crawling.settings.ITEM_PIPELINES."""

@@ -3,7 +3,7 @@ to the same site, and every other URL the story was reached by is kept as an ali
 
 from __future__ import annotations
 
-from crawler.items import Story
+from crawler.story import Story
 from crawler.urls import canonicalize_url, same_site
 
 

@@ -1,10 +1,9 @@
 """The extraction pipeline: a fetched page into story fields, off the reactor's thread.
 
-The extraction itself (``extract_article``, ``SiteRules``) lives in ``pipelines.article``,
-which loads no Scrapy, so that the pool's worker processes stay small; it is re-exported here,
-where spiders and tools have always found it.
+The extraction itself (``extract_page``, ``SiteRules``) lives in ``crawler.extract.article``,
+which loads no Scrapy, so that the pool's worker processes stay small.
 
-Pages go to the process's shared ``ExtractPool`` (``pipelines.pool``) as (html, url, rules)
+Pages go to the process's shared ``ExtractPool`` (``crawler.extract.pool``) as (html, url, rules)
 and come back as small ``Extracted`` results; with ``NEWSMON_EXTRACT_WORKERS = 0`` (the
 default on a single core) they are extracted in the crawl's own process.
 """
@@ -18,30 +17,11 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.settings import BaseSettings
 
-from crawler.items import Story
-from pipelines import pool
-from pipelines.article import (
-    BLOCKS,
-    COMMON_JUNK,
-    Extracted,
-    SiteRules,
-    block_texts,
-    extract_article,
-    extract_page,
-)
+from crawler.extract import pool
+from crawler.extract.article import Extracted, SiteRules, extract_page
+from crawler.story import Story
 
 logger = logging.getLogger(__name__)
-
-__all__ = [
-    "BLOCKS",
-    "COMMON_JUNK",
-    "ExtractPipeline",
-    "Extracted",
-    "SiteRules",
-    "block_texts",
-    "extract_article",
-    "extract_workers",
-]
 
 
 def extract_workers(settings: BaseSettings) -> int:

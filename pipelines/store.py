@@ -1,7 +1,7 @@
 """Storage: stories saved in batches, one transaction per batch, and the run recorded.
 
 Matching and the queueing of alerts happen inside the same transaction as the story
-(``crawler.stories``), so a killed crawl leaves either all of a story or none of it.
+(``crawler.db.stories``), so a killed crawl leaves either all of a story or none of it.
 
 Every database call runs on one writer thread of the pipeline's own, which also owns the
 connection (SQLite connections stay on the thread that opened them). A batch costs ~1 ms of
@@ -24,9 +24,9 @@ import sqlite_utils
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from crawler import storage
-from crawler.items import Story
-from crawler.stories import SaveContext, Saved, save_story
+from crawler.db import connect, runs, transaction
+from crawler.db.stories import SaveContext, Saved, save_story
+from crawler.story import Story
 
 logger = logging.getLogger(__name__)
 
@@ -106,14 +106,14 @@ class StorePipeline:
         return await asyncio.wrap_future(self.writer.submit(fn, *args, **kwargs))
 
     def _start(self, database: Any, site: str) -> int:
-        self.db = storage.connect(database)
-        storage.close_interrupted_runs(self.db, site)
-        return storage.start_run(self.db, site)
+        self.db = connect(database)
+        runs.close_interrupted(self.db, site)
+        return runs.start(self.db, site)
 
     def _save(self, batch: Sequence[Story]) -> list[Saved] | None:
         assert self.db is not None
         try:
-            with storage.transaction(self.db):
+            with transaction(self.db):
                 return [save_story(self.db, story, self.ctx) for story in batch]
         except Exception:
             logger.exception("could not save %d stories of %s", len(batch), self.crawler.spider)
@@ -123,6 +123,6 @@ class StorePipeline:
         if self.db is None:  # the run never started (open_spider failed)
             return
         try:
-            storage.finish_run(self.db, self.run_id, status, **fields)
+            runs.finish(self.db, self.run_id, status, **fields)
         finally:
             self.db.close()

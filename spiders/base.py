@@ -3,10 +3,10 @@
 A site spider declares its sources and extraction rules as class attributes; this class
 combines feeds, sitemaps, listings, site search and the WordPress REST API (asked with
 conditional GET, see ``spiders.sources``), deduplicates the story URLs they list, and fetches
-only stories that are new or due for a change check (the policy is in ``spiders.incremental``,
-the memory between runs in ``spiders.state``). One broken source costs nothing but a line in
-the run's error; a site where every source fails, or where discovery finds no story at all, is
-a failed run.
+only stories that are new or due for a change check (the policy is in
+``crawler.discovery.incremental``, the memory between runs in ``crawler.db.crawl_state``). One
+broken source costs nothing but a line in the run's error; a site where every source fails, or where
+discovery finds no story at all, is a failed run.
 """
 
 from __future__ import annotations
@@ -25,11 +25,12 @@ from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
 from crawler.config import Config, Site, load_config, parse_interval
-from crawler.extraction import decode_html
-from crawler.items import Story
+from crawler.db.crawl_state import CrawlState
+from crawler.discovery.incremental import FETCH, LATER, Known, RecheckPolicy, too_old
+from crawler.extract.article import SiteRules
+from crawler.extract.html import decode_html
+from crawler.story import Story
 from crawler.urls import canonicalize_url, same_site
-from pipelines.extract import SiteRules
-from spiders.incremental import FETCH, LATER, Known, RecheckPolicy, too_old
 from spiders.sources import (
     SourceSpider,
     conditional_headers,
@@ -37,7 +38,6 @@ from spiders.sources import (
     first_url,
     response_header,
 )
-from spiders.state import CrawlState
 
 GONE = (404, 410)
 # Longer links are junk or hostile (and slow to canonicalize and match against patterns).
@@ -161,9 +161,9 @@ class NewsSpider(SourceSpider):
         )
 
     def _when_idle(self) -> None:
-        """Discovery is done: fetch what waited for it (see spiders.incremental): re-checks
-        that no dated source made unnecessary, undated new stories no dated source put past
-        max_age, and overdue re-checks."""
+        """Discovery is done: fetch what waited for it (see crawler.discovery.incremental):
+        re-checks that no dated source made unnecessary, undated new stories no dated source put
+        past max_age, and overdue re-checks."""
         later, self.later = self.later, {}
         overdue, self.overdue = self.overdue, set()
         urls = [u for u in later if not (u in self.known and u in self.dated)] + sorted(overdue)

@@ -3,7 +3,7 @@ Azerbaijani under /az/post/; no JSON-LD, so dates and titles come from the page'
 
 from __future__ import annotations
 
-from pipelines.extract import SiteRules
+from crawler.extract.article import SiteRules
 from spiders.base import NewsSpider
 
 

@@ -3,7 +3,7 @@ carries a byline paragraph, a "visit EQMint" line and a disclaimer that are not 
 
 from __future__ import annotations
 
-from pipelines.extract import SiteRules
+from crawler.extract.article import SiteRules
 from spiders.base import NewsSpider
 
 

@@ -19,9 +19,9 @@ from urllib.parse import quote
 import scrapy
 from scrapy.http import Response
 
+from crawler.discovery.parsers import FEED, HOME, ROBOTS, SITEMAP, WP_API
+from crawler.discovery.search_terms import search_terms
 from spiders.base import NewsSpider
-from spiders.discovery import FEED, HOME, ROBOTS, SITEMAP, WP_API
-from spiders.search_terms import search_terms
 
 WELL_KNOWN = (
     (FEED, "/feed/"),

@@ -2,8 +2,9 @@
 
 ``SourceSpider`` asks each source a site has (feeds, sitemaps, listings, site search, the
 WordPress REST API, and for the generic spider the guesses of autodiscovery) for the stories
-it lists, with conditional GET from what ``spiders.state`` remembers: a 304 means "nothing new
-here" and the sources it led to last time (child sitemaps, next pages) are asked in turn.
+it lists, with conditional GET from what ``crawler.db.crawl_state`` remembers: a 304 means
+"nothing new here" and the sources it led to last time (child sitemaps, next pages) are asked
+in turn.
 Each listed URL goes to ``story_request``, which ``spiders.base.NewsSpider`` implements.
 """
 
@@ -21,11 +22,11 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.config import Config, Site
+from crawler.db.crawl_state import CrawlState, Source
+from crawler.discovery import parsers as discovery
+from crawler.discovery.parsers import FEED, LISTING, SEARCH, SITEMAP, WP_API
+from crawler.discovery.search_terms import search_terms
 from crawler.urls import canonicalize_url, same_site
-from spiders import discovery
-from spiders.discovery import FEED, LISTING, SEARCH, SITEMAP, WP_API
-from spiders.search_terms import search_terms
-from spiders.state import CrawlState, Source
 
 
 class SourceSpider(scrapy.Spider):

@@ -10,11 +10,11 @@ from typing import Any
 import sqlite_utils
 import yaml
 
-from crawler import storage
 from crawler.config import Config, load_config
-from crawler.fingerprint import body_hash, content_hash
-from crawler.items import Story
-from crawler.stories import SaveContext, Saved, save_story
+from crawler.db import connect, transaction
+from crawler.db.stories import SaveContext, Saved, save_story
+from crawler.dedup.fingerprints import body_hash, content_hash
+from crawler.story import Story
 
 WATCHES = [("rare-earths", '"rare earths"'), ("takaichi", "Takaichi")]
 PASSWORD_ENV = "NEWSMON_TEST_SMTP_PASSWORD"
@@ -40,7 +40,7 @@ def story(
 
 def save(db: sqlite_utils.Database, item: Story, channels: tuple[str, ...]) -> Saved:
     """Store one story in its own transaction; matching queues its alerts."""
-    with storage.transaction(db):
+    with transaction(db):
         return save_story(db, item, SaveContext(watches=WATCHES, channels=channels))
 
 
@@ -77,7 +77,7 @@ def write_config(tmp_path: Path, **channels: dict[str, Any]) -> Path:
 def setup(tmp_path: Path, **channels: dict[str, Any]) -> tuple[Config, sqlite_utils.Database]:
     """The loaded config and an open database for it."""
     config = load_config(write_config(tmp_path, **channels))
-    return config, storage.connect(config.database)
+    return config, connect(config.database)
 
 
 def subject(msg: EmailMessage) -> str:

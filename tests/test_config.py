@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from crawler.config import ConfigError, load_config, parse_config
+from crawler.crawling.registry import check_spiders
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -77,7 +78,8 @@ def test_config_found_through_environment(tmp_path: Path, monkeypatch: pytest.Mo
 )
 def test_each_mistake_names_its_key(changes: dict, expected: str) -> None:
     with pytest.raises(ConfigError) as err:
-        parse_config(with_changes(**changes), Path("cfg.yaml"))
+        # What `newsmon check` runs: the file's own checks, then the spider names.
+        check_spiders(parse_config(with_changes(**changes), Path("cfg.yaml")))
     message = str(err.value)
     assert expected in message
     assert "\n" not in message

@@ -20,10 +20,12 @@ from typing import Any
 
 import pytest
 
-from crawler import daemon as daemon_module
-from crawler import queries, schedule, storage
 from crawler.config import load_config, parse_config
-from crawler.locks import SiteLock
+from crawler.daemon import schedule
+from crawler.daemon import service as daemon_module
+from crawler.daemon.locks import SiteLock
+from crawler.daemon.status import site_status
+from crawler.db import connect
 from replica.base import Story
 from replica.server import ReplicaServer
 from replica.sinks import WebhookSink
@@ -149,7 +151,7 @@ class Daemon:
         """When the daemon started each crawl of ``site``, from its log."""
         found = []
         for line in self.log_path.read_text(errors="replace").splitlines():
-            if f"crawler.supervise: {site}: crawl started" in line:
+            if f"crawler.daemon.child: {site}: crawl started" in line:
                 stamp = datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f")
                 found.append(stamp.astimezone())  # the log's times are local
         return found
@@ -311,9 +313,9 @@ def test_a_new_story_is_stored_and_alerted_within_one_interval(
         assert len(sink.posts) > seen
         assert "daemon test summit" in json.dumps(sink.posts[-1])
 
-        db = storage.connect(daemon.db)
+        db = connect(daemon.db)
         try:
-            (status,) = queries.site_status(db, load_config(config))
+            (status,) = site_status(db, load_config(config))
         finally:
             db.close()
         assert status["health"] == "ok"

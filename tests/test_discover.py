@@ -12,7 +12,7 @@ import yaml
 from click.testing import CliRunner
 
 from crawler.cli import cli
-from crawler.discover import infer_pattern, site_name
+from crawler.discovery.probe import infer_pattern, site_name
 from replica import courier_site, kestrel_site, ledger_site
 from replica.server import ReplicaServer
 from replica.sites import courier, kestrel, ledger

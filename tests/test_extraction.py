@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from crawler import extraction
-from crawler.evaluation import (
+from crawler.extract import body as extraction
+from crawler.extract.body import extract_body
+from crawler.extract.evaluation import (
     Metrics,
     PageScore,
     evaluate,
@@ -23,7 +24,7 @@ from crawler.evaluation import (
     shingles,
     tokenize,
 )
-from crawler.extraction import decode_html, extract_body, parse_html
+from crawler.extract.html import decode_html, parse_html
 
 DATA = Path(__file__).resolve().parents[2] / "shared/data/aeb-dev"
 
@@ -249,7 +250,7 @@ def test_internal_failure_is_logged_not_raised(
         raise RuntimeError("boom")
 
     monkeypatch.setattr(extraction.trafilatura, "bare_extraction", boom)
-    with caplog.at_level(logging.WARNING, logger="crawler.extraction"):
+    with caplog.at_level(logging.WARNING, logger="crawler.extract.body"):
         assert extract_body(_page(_paragraphs()), "https://example.com/x") == ""
     assert "https://example.com/x" in caplog.text
 

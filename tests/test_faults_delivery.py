@@ -17,9 +17,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from crawler import storage
 from crawler.alerts.delivery import LEASE, deliver_pending
 from crawler.config import load_config
+from crawler.db import connect
 from replica.server import ReplicaServer
 from tests.conftest import REPO, write_config
 from tests.hostile_helpers import newsmon, rows
@@ -105,7 +105,7 @@ def test_kill_during_delivery_loses_nothing_and_resends_at_most_the_one_in_fligh
         assert marked in (sent_before - 1, sent_before)
 
         # Once the lease is over, everything goes out.
-        conn = storage.connect(db)
+        conn = connect(db)
         try:
             report = deliver_pending(conn, load_config(config), datetime.now(UTC) + LEASE * 1.1)
         finally:

@@ -15,10 +15,10 @@ import pytest
 import sqlite_utils
 from click.testing import CliRunner
 
-from crawler import storage
 from crawler.cli import cli
-from crawler.feed import build_feed, write_feed
-from crawler.queries import parse_when, stories
+from crawler.db import connect
+from crawler.db.queries import parse_when, stories
+from crawler.outputs.feed import build_feed, write_feed
 from tests.conftest import crawl_seed_replicas
 
 HOSTILE_TITLE = '<script>alert("x")</script> Fish & Chips \x00\x01\x0b\x1b[0m\ufffe end'
@@ -32,7 +32,7 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def db(crawled: Path) -> Iterator[sqlite_utils.Database]:
-    database = storage.connect(crawled.parent / "newsmon.db")
+    database = connect(crawled.parent / "newsmon.db")
     yield database
     database.close()
 
@@ -97,7 +97,7 @@ def test_limit_keeps_the_newest(db: sqlite_utils.Database) -> None:
 @pytest.fixture
 def hostile_db(tmp_path: Path) -> Iterator[sqlite_utils.Database]:
     """A story whose title, author, snippet and watch name try to break out of the XML."""
-    database = storage.connect(tmp_path / "hostile.db")
+    database = connect(tmp_path / "hostile.db")
     database["articles"].insert({
         "url": "https://news.example.org/story?a=1&b=<2>", "site": "example",
         "title": HOSTILE_TITLE, "author": "Eve <eve@example.org> \x07",
@@ -128,7 +128,7 @@ def test_hostile_text_survives_as_text(hostile_db: sqlite_utils.Database) -> Non
 
 
 def test_empty_database_gives_a_valid_empty_feed(tmp_path: Path) -> None:
-    database = storage.connect(tmp_path / "empty.db")
+    database = connect(tmp_path / "empty.db")
     try:
         parsed = parse(build_feed(database))
     finally:
@@ -174,7 +174,7 @@ def test_configured_feed_file_is_rewritten_from_the_database(tmp_path: Path) -> 
     import yaml
 
     from crawler.config import load_config
-    from crawler.feed import refresh_feed
+    from crawler.outputs.feed import refresh_feed
 
     cfg_path = tmp_path / "cfg.yaml"
     cfg_path.write_text(yaml.safe_dump({"database": "n.db", "feed_file": "out/matches.atom"}))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from crawler import neardup
-from crawler.fingerprint import body_hash, content_hash, fingerprints, normalize
+from crawler.dedup import minhash as neardup
+from crawler.dedup.fingerprints import body_hash, content_hash, fingerprints, normalize
 
 BODY = " ".join(f"Sentence {i} about the tidal barrier and the harbour council." for i in range(20))
 

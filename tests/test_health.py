@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from crawler import health, queries, schedule, storage
 from crawler.config import Config, parse_config
+from crawler.daemon import health, schedule
+from crawler.daemon.status import site_status
+from crawler.db import connect, transaction, utcnow
 
 T0 = datetime(2025, 11, 1, 8, 0, tzinfo=UTC)
 
@@ -36,7 +38,7 @@ def config(tmp_path: Path) -> Config:
 
 @pytest.fixture
 def db(config: Config) -> sqlite_utils.Database:
-    conn = storage.connect(config.database)
+    conn = connect(config.database)
     yield conn
     conn.close()
 
@@ -50,7 +52,7 @@ class Runs:
 
     def add(self, status: str, new: int = 0, error: str | None = None) -> health.Transition | None:
         stamp = self.clock.isoformat()
-        with storage.transaction(self.db):
+        with transaction(self.db):
             self.db.execute(
                 "INSERT INTO runs (site, started_at, finished_at, status, articles_new, error) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
@@ -58,7 +60,7 @@ class Runs:
             )
         self.clock += timedelta(hours=1)
         # A fresh connection each time: the state must live in the file, not in memory.
-        conn = storage.connect(self.config.database)
+        conn = connect(self.config.database)
         try:
             return health.update(conn, self.config, self.site, now=self.clock)
         finally:
@@ -189,7 +191,7 @@ def test_no_channels_still_keeps_the_state(tmp_path: Path) -> None:
             "sites": [{"name": "caliber", "spider": "caliber", "url": "http://127.0.0.1:9/"}],
         }
     )
-    db = storage.connect(config.database)
+    db = connect(config.database)
     try:
         runs = Runs(db, config)
         for _ in range(3):
@@ -206,14 +208,14 @@ def test_status_shows_health_and_the_daemons_next_run(
     runs = Runs(db, config)
     for _ in range(3):
         runs.add("error", error="boom")
-    by_site = {r["site"]: r for r in queries.site_status(db, config)}
+    by_site = {r["site"]: r for r in site_status(db, config)}
     assert by_site["caliber"]["health"] == "failing"
     assert by_site["caliber"]["next_run"] == "now"  # overdue, and no daemon is running
     assert by_site["eqmint"]["health"] == "unknown"
     assert by_site["eqmint"]["next_run"] == "now"
     when = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
     schedule.publish(db, "caliber", when)  # as a live daemon (this process) does
-    status = {r["site"]: r for r in queries.site_status(db, config)}["caliber"]
+    status = {r["site"]: r for r in site_status(db, config)}["caliber"]
     assert status["next_run"] == "2030-01-01T12:00:00+00:00"
     assert set(status) >= {
         "site", "last_run", "last_status", "last_error", "next_run", "health", "pages",
@@ -221,16 +223,15 @@ def test_status_shows_health_and_the_daemons_next_run(
         "errors",
     }  # fmt: skip
     schedule.unpublish(db)
-    status = {r["site"]: r for r in queries.site_status(db, config)}["caliber"]
+    status = {r["site"]: r for r in site_status(db, config)}["caliber"]
     assert status["next_run"] == "now"
 
 
 def test_a_dead_daemons_schedule_is_ignored(db: sqlite_utils.Database, config: Config) -> None:
-    schedule.ensure_table(db)
-    with storage.transaction(db):
+    with transaction(db):
         db.execute(
             "INSERT INTO schedule (site, next_run, pid, updated_at) VALUES (?, ?, ?, ?)",
-            ("caliber", "2030-01-01T12:00:00+00:00", 2**22 + 12345, storage.utcnow()),
+            ("caliber", "2030-01-01T12:00:00+00:00", 2**22 + 12345, utcnow()),
         )
-    status = {r["site"]: r for r in queries.site_status(db, config)}["caliber"]
+    status = {r["site"]: r for r in site_status(db, config)}["caliber"]
     assert status["next_run"] == "now"

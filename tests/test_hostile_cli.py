@@ -8,11 +8,11 @@ from pathlib import Path
 import yaml
 from click.testing import CliRunner
 
-from crawler import storage
 from crawler.cli import cli
-from crawler.fingerprint import content_hash
-from crawler.items import Story
-from crawler.stories import SaveContext, save_story
+from crawler.db import connect, transaction
+from crawler.db.stories import SaveContext, save_story
+from crawler.dedup.fingerprints import content_hash
+from crawler.story import Story
 
 HOSTILE_TITLE = "Takaichi\x1b[2J\x1b[31m wins\r\nFAKE: line\u202egnp.exe\x07 " + "x" * 500
 
@@ -28,11 +28,11 @@ def hostile_config(tmp_path: Path) -> Path:
             }
         )
     )
-    db = storage.connect(tmp_path / "n.db")
+    db = connect(tmp_path / "n.db")
     text = "Takaichi said\x1b]0;owned\x07 something.\n\nSecond <script>alert(1)</script>."
     story = Story(url="http://127.0.0.1:9/a", site="x", title=HOSTILE_TITLE, text=text)
     story.content_hash = content_hash(story.title, story.text)
-    with storage.transaction(db):
+    with transaction(db):
         save_story(db, story, SaveContext([("takaichi", "Takaichi")], []))
     db.close()
     return path

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from crawler.config import ConfigError, load_config, parse_config
-from crawler.crawl import environment_settings, hard_stop_grace
+from crawler.crawling.runner import environment_settings, hard_stop_grace
 from tests.hostile_helpers import newsmon
 
 BASE = {

@@ -8,7 +8,7 @@ from urllib.request import urlopen
 
 import pytest
 
-from crawler.extraction import decode_html, html_encoding
+from crawler.extract.html import decode_html, html_encoding
 from replica.server import ReplicaServer
 from replica.sites import story_path
 from tests.conftest import write_config

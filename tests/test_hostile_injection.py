@@ -12,7 +12,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from crawler.text import one_line, terminal_safe
+from crawler.safe_text import one_line, terminal_safe
 from replica.base import Story
 from replica.server import ReplicaServer
 from replica.sinks import SmtpSink, WebhookSink

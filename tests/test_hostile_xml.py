@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from crawler.discovery import parsers as discovery
 from replica.server import ReplicaServer
-from spiders import discovery
 from tests.conftest import write_config
 from tests.hostile_helpers import StaticSite, database_bytes, newsmon, runs, stored
 

@@ -1,7 +1,7 @@
 """Polite incremental crawling: conditional GET for sources, no story page fetched twice
-without a reason (the re-check policy of `spiders.incremental`), `max_age` and `--backfill`,
-and Retry-After honoured. Crawls run as real processes against the replica sites; what they
-asked for is read from the replica's request log."""
+without a reason (the re-check policy of `crawler.discovery.incremental`), `max_age` and
+`--backfill`, and Retry-After honoured. Crawls run as real processes against the replica sites; what
+they asked for is read from the replica's request log."""
 
 from __future__ import annotations
 
@@ -15,12 +15,12 @@ import pytest
 from scrapy.http import Request, Response
 from scrapy.settings import Settings
 
-from crawler.middlewares import RetryAfterMiddleware, retry_after_seconds
+from crawler.crawling.middlewares import RetryAfterMiddleware, retry_after_seconds
+from crawler.discovery.incremental import FETCH, LATER, SKIP, Known, RecheckPolicy, too_old
 from replica import courier_site, ledger_site
 from replica.base import Story, now_utc
 from replica.server import ReplicaServer, RequestRecord
 from replica.sites import courier, ledger
-from spiders.incremental import FETCH, LATER, SKIP, Known, RecheckPolicy, too_old
 from tests.conftest import run_newsmon, write_config
 
 CONDITIONAL = ("If-None-Match", "If-Modified-Since")

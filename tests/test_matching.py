@@ -6,19 +6,19 @@ from pathlib import Path
 
 import pytest
 
-from crawler import storage
-from crawler.fingerprint import content_hash
-from crawler.items import Story
-from crawler.matching import QueryError, match_article, validate_query
+from crawler.db import connect, transaction
+from crawler.db.matching import QueryError, match_article, validate_query
+from crawler.dedup.fingerprints import content_hash
+from crawler.story import Story
 
 WATCHES = [("rare-earths", '"rare earths"'), ("takaichi", "Takaichi")]
 
 
 def stored(tmp_path: Path, title: str, text: str) -> tuple[object, int]:
-    db = storage.connect(tmp_path / "m.db")
+    db = connect(tmp_path / "m.db")
     story = Story(url=f"https://x.test/{abs(hash(title))}", site="x", title=title, text=text)
     story.content_hash = content_hash(title, text)
-    with storage.transaction(db):
+    with transaction(db):
         cur = db.execute(
             "INSERT INTO articles (url, site, title, text, content_hash, first_seen, last_seen) "
             "VALUES (?, ?, ?, ?, ?, '', '')",

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from crawler import neardup, storage
-from crawler.fingerprint import body_hash, content_hash
-from crawler.items import Story
-from crawler.stories import DUPLICATE, NEW, SaveContext, Saved, save_story
+from crawler.db import connect, near_duplicates, transaction
+from crawler.db.stories import DUPLICATE, NEW, SaveContext, Saved, save_story
+from crawler.dedup import minhash as neardup
+from crawler.dedup.fingerprints import body_hash, content_hash
+from crawler.story import Story
 
 ORIGINAL = [
     "Azerbaijan and Kazakhstan signed an agreement on Tuesday to expand oil shipments "
@@ -94,11 +95,11 @@ def story(url: str, title: str, text: str) -> Story:
 
 @pytest.fixture
 def db(tmp_path: Path) -> sqlite_utils.Database:
-    return storage.connect(tmp_path / "news.db")
+    return connect(tmp_path / "news.db")
 
 
 def save(db: sqlite_utils.Database, s: Story) -> Saved:
-    with storage.transaction(db):
+    with transaction(db):
         return save_story(db, s, CTX)
 
 
@@ -135,8 +136,8 @@ def test_different_story_on_the_same_topic_is_not_a_duplicate(db: sqlite_utils.D
 def test_exact_copy_under_another_title_is_a_duplicate(db: sqlite_utils.Database) -> None:
     first = save(db, story("https://caliber.az/en/post/oil-deal", "Oil deal", ORIGINAL_TEXT))
     copy = story("https://eqmint.com/oil-deal/", "Baku, Astana seal oil deal", ORIGINAL_TEXT)
-    with storage.transaction(db):
-        assert neardup.find(db, copy) == first.article_id
+    with transaction(db):
+        assert near_duplicates.find(db, copy.signature) == first.article_id
     saved = save(db, copy)
     assert saved.outcome == DUPLICATE
     assert duplicate_of(db, saved.article_id) == first.article_id
@@ -182,18 +183,20 @@ def test_story_without_signature_is_neither_indexed_nor_matched(
     db: sqlite_utils.Database,
 ) -> None:
     short = Story(url="https://x.test/brief", site="x.test", text="Photo gallery")
-    with storage.transaction(db):
-        neardup.ensure_tables(db)
-        neardup.add(db, 1, short)
-        assert neardup.find(db, short) is None
+    with transaction(db):
+        near_duplicates.add(db, 1, short.signature)
+        assert near_duplicates.find(db, short.signature) is None
     assert db.execute("SELECT count(*) FROM lsh_bands").fetchone()[0] == 0
 
 
 def test_removed_story_is_no_longer_found(db: sqlite_utils.Database) -> None:
     first = save(db, story("https://caliber.az/en/post/oil-deal", "Oil deal", ORIGINAL_TEXT))
-    with storage.transaction(db):
-        neardup.remove(db, first.article_id)
-        assert neardup.find(db, story("https://e.test/a", "A", SYNDICATED_TEXT)) is None
+    with transaction(db):
+        near_duplicates.remove(db, first.article_id)
+        assert (
+            near_duplicates.find(db, story("https://e.test/a", "A", SYNDICATED_TEXT).signature)
+            is None
+        )
     assert db.execute("SELECT count(*) FROM lsh_bands").fetchone()[0] == 0
 
 
@@ -204,7 +207,7 @@ def test_signature_is_the_same_in_every_process() -> None:
     assert len(here) == neardup.NUM_PERM
     # Pinned: changing the hashing silently would make every stored signature useless.
     assert here[:4] == [53971388, 431314001, 623773826, 620119239]
-    code = f"from crawler import neardup; print(neardup.signature({text!r}))"
+    code = f"from crawler.dedup import minhash; print(minhash.signature({text!r}))"
     for seed in ("1", "2"):
         out = subprocess.run(
             [sys.executable, "-c", code],
@@ -225,11 +228,11 @@ def test_signature_ignores_case_spacing_and_punctuation() -> None:
 
 def test_lookup_probes_the_index_instead_of_scanning(db: sqlite_utils.Database) -> None:
     """The cost of a lookup must not grow with the number of stored stories."""
-    neardup.ensure_tables(db)
     sig = neardup.signature(ORIGINAL_TEXT)
     params = [p for band, bucket in enumerate(neardup.buckets(sig)) for p in (band, bucket)]
     plan = " | ".join(
-        row[3] for row in db.execute("EXPLAIN QUERY PLAN " + neardup._CANDIDATES_SQL, params)
+        row[3]
+        for row in db.execute("EXPLAIN QUERY PLAN " + near_duplicates._CANDIDATES_SQL, params)
     )
     assert "SEARCH l USING PRIMARY KEY (band=? AND bucket=?)" in plan
     assert "SCAN l" not in plan

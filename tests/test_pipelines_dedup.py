@@ -1,20 +1,30 @@
-"""The dedup pipeline: fingerprints computed in the crawl, in-run repeats dropped."""
+"""Fingerprints as extraction computes them, and the dedup pipeline dropping in-run repeats."""
 
 from __future__ import annotations
 
 import pytest
 from scrapy.exceptions import DropItem
 
-from crawler import neardup
-from crawler.fingerprint import body_hash, content_hash, normalize
-from crawler.items import Story
-from pipelines.dedup import MIN_DUPLICATE_CHARS, DedupPipeline
+from crawler.dedup import minhash
+from crawler.dedup.fingerprints import MIN_DUPLICATE_CHARS, body_hash, content_hash
+from crawler.dedup.normalize import normalize
+from crawler.extract.article import extract_page
+from crawler.story import Story
+from pipelines.dedup import DedupPipeline
 
 LONG_TEXT = (
     "Azerbaijan and Kazakhstan signed an agreement on Tuesday to expand oil shipments across "
     "the Caspian Sea, a move officials in Baku said would raise transit volumes through the "
     "Baku-Tbilisi-Ceyhan pipeline by almost a third before the end of next year."
 )
+
+
+def page(title: str, text: str) -> str:
+    return (
+        f"<html><head><title>{title}</title>"
+        '<meta property="og:type" content="article"></head>'
+        f"<body><article><h1>{title}</h1><p>{text}</p></article></body></html>"
+    )
 
 
 @pytest.fixture
@@ -24,15 +34,15 @@ def pipeline() -> DedupPipeline:
     return p
 
 
-def test_long_body_gets_hashes_and_signature(pipeline: DedupPipeline) -> None:
+def test_long_body_gets_hashes_and_signature() -> None:
     assert len(LONG_TEXT) >= MIN_DUPLICATE_CHARS
-    item = pipeline.process_item(
-        Story(url="https://x.test/a", site="x", title="Oil deal", text=LONG_TEXT)
-    )
-    assert item.content_hash == content_hash("Oil deal", LONG_TEXT)
-    assert item.body_hash == body_hash(LONG_TEXT)
-    assert item.signature == neardup.signature(LONG_TEXT)
-    assert len(item.signature) == neardup.NUM_PERM
+    found = extract_page(page("Oil deal", LONG_TEXT), "https://x.test/a", None, True)
+    assert found.fingerprints is not None
+    assert found.text == LONG_TEXT
+    assert found.fingerprints.content_hash == content_hash("Oil deal", LONG_TEXT)
+    assert found.fingerprints.body_hash == body_hash(LONG_TEXT)
+    assert list(found.fingerprints.signature) == minhash.signature(LONG_TEXT)
+    assert len(found.fingerprints.signature) == minhash.NUM_PERM
 
 
 @pytest.mark.parametrize(
@@ -43,12 +53,14 @@ def test_long_body_gets_hashes_and_signature(pipeline: DedupPipeline) -> None:
         "Summit" + "  word" * 37 + "  end",
     ],
 )
-def test_short_body_gets_no_body_hash_or_signature(pipeline: DedupPipeline, text: str) -> None:
+def test_short_body_gets_no_body_hash_or_signature(text: str) -> None:
+    from crawler.dedup.fingerprints import fingerprints
+
     assert len(normalize(text)) < MIN_DUPLICATE_CHARS
-    item = pipeline.process_item(Story(url="https://x.test/g", site="x", title="G", text=text))
-    assert item.content_hash == content_hash("G", text)
-    assert item.body_hash == ""
-    assert item.signature == []
+    found = fingerprints("G", text)
+    assert found.content_hash == content_hash("G", text)
+    assert found.body_hash == ""
+    assert found.signature == ()
 
 
 def test_not_modified_story_passes_without_fingerprints(pipeline: DedupPipeline) -> None:

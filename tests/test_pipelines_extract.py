@@ -12,9 +12,9 @@ from scrapy import Spider
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
-from crawler.items import Story
-from pipelines.article import _selector
-from pipelines.extract import ExtractPipeline, SiteRules, block_texts, extract_article
+from crawler.extract.article import SiteRules, _selector, block_texts, extract_article
+from crawler.story import Story
+from pipelines.extract import ExtractPipeline
 
 URL = "https://news.test/2025/10/story/"
 PARAGRAPHS = [

@@ -1,4 +1,4 @@
-"""Extraction in worker processes (``pipelines.pool``): the same record as a single-process
+"""Extraction in worker processes (``crawler.extract.pool``): the same record as a single-process
 crawl, crashed workers replaced, a cap on work in flight."""
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
 import pipelines.extract
-from crawler.items import Story
-from pipelines import pool
-from pipelines.extract import ExtractPipeline, SiteRules, extract_workers
-from pipelines.pool import ExtractPool, WorkerCrashed
+from crawler.extract import pool
+from crawler.extract.article import SiteRules
+from crawler.extract.pool import ExtractPool, WorkerCrashed
+from crawler.story import Story
+from pipelines.extract import ExtractPipeline, extract_workers
 from replica.bulk import BulkServer, bulk
 from replica.server import ReplicaServer
 from tests.conftest import run_newsmon, write_config

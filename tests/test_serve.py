@@ -18,8 +18,8 @@ from urllib.request import urlopen
 import pytest
 from click.testing import CliRunner
 
-from crawler import serve
 from crawler.cli import cli
+from crawler.outputs import serve
 from replica.server import ReplicaServer
 from replica.sites import caliber, eqmint
 from tests.conftest import REPO, run_newsmon, seed_sites, write_config

@@ -9,9 +9,9 @@ import json
 
 import pytest
 
+from crawler.discovery import parsers as discovery
+from crawler.discovery.parsers import FEED, SITEMAP
 from replica.sites import courier, kestrel, ledger
-from spiders import discovery
-from spiders.discovery import FEED, SITEMAP
 
 ORIGIN = "https://news.example"
 

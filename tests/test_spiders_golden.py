@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.extract import extract_article
-from spiders import spider_classes
+from crawler.crawling.registry import spider_classes
+from crawler.extract.article import extract_article
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"

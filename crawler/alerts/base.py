@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-NOTICE_KINDS = ("health", "recovered")
+from crawler.db.outbox import NOTICE_KINDS
 
 
 class DeliveryError(Exception):

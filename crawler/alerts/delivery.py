@@ -15,11 +15,11 @@ from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 
-from crawler.alerts import outbox
 from crawler.alerts.base import Alert, Channel, DeliveryError, Outgoing, UnknownChannelError
 from crawler.alerts.content import MissingStory, load_alert
 from crawler.alerts.registry import configured, get_channel
 from crawler.config import Config, parse_interval
+from crawler.db import outbox
 
 __all__ = ["DeliveryError", "DeliveryReport", "UnknownChannelError", "deliver_pending", "send_test"]
 

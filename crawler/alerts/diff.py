@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 
 from crawler.alerts.base import Change
-from crawler.fingerprint import normalize
+from crawler.dedup.normalize import normalize
 
 MAX_SENTENCES = 5
 SENTENCE_LIMIT = 300

@@ -19,7 +19,7 @@ from crawler.alerts.base import Alert, DeliveryError, Outgoing
 from crawler.alerts.email_body import html_body, text_body
 from crawler.alerts.render import subject
 from crawler.config import EmailChannel as EmailConfig
-from crawler.text import one_line
+from crawler.safe_text import one_line
 
 logger = logging.getLogger(__name__)
 

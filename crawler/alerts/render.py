@@ -10,8 +10,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from crawler.alerts.base import Alert
-from crawler.matching import HIGHLIGHT_CLOSE, HIGHLIGHT_OPEN
-from crawler.text import one_line
+from crawler.db.matching import HIGHLIGHT_CLOSE, HIGHLIGHT_OPEN
+from crawler.safe_text import one_line
 
 TITLE_LIMIT = 250
 SNIPPET_LIMIT = 600

@@ -18,7 +18,7 @@ from urllib.request import Request, urlopen
 from crawler.alerts.base import Alert, DeliveryError, Outgoing
 from crawler.alerts.slack_blocks import payloads
 from crawler.config import SlackChannel as SlackConfig
-from crawler.text import one_line
+from crawler.safe_text import one_line
 
 logger = logging.getLogger(__name__)
 

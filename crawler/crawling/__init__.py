@@ -1,0 +1,1 @@
+"""Running crawls: Scrapy settings, middlewares, the spider registry and the crawl runner."""

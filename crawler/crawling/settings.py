@@ -1,0 +1,75 @@
+"""Scrapy settings for every newsmon crawl: polite defaults, our pipelines, NEWSMON_* knobs.
+
+`scrapy list` / `scrapy crawl caliber` read this module through scrapy.cfg; `newsmon crawl`
+starts from it and adds per-run values (config path, time limit).
+"""
+
+from __future__ import annotations
+
+import os
+
+BOT_NAME = "newsmon"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+# Politeness: robots.txt, a per-domain cap, AutoThrottle adapting to the server's latency.
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 32
+CONCURRENT_REQUESTS_PER_DOMAIN = 8
+DOWNLOAD_DELAY = 0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.25
+AUTOTHROTTLE_MAX_DELAY = 30
+AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+# A daemon must not open control ports: no telnet console, no remote-control HTTP server.
+REMOTE_CONTROL_ENABLED = False
+
+# Faults: bounded time and size per response, a few retries, no endless redirects.
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+REDIRECT_MAX_TIMES = 5
+# Retry-After on 429/503: wait before the retry (runs just before RetryMiddleware at 550).
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.crawling.middlewares.SiteHostsMiddleware": 60,
+    "crawler.crawling.middlewares.RetryAfterMiddleware": 560,
+}
+
+ITEM_PIPELINES = {
+    "pipelines.extract.ExtractPipeline": 100,
+    "pipelines.canonical.CanonicalPipeline": 200,
+    "pipelines.dedup.DedupPipeline": 300,
+    "pipelines.store.StorePipeline": 400,
+}
+
+LOG_LEVEL = "INFO"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+FEED_EXPORT_ENCODING = "utf-8"
+
+# Memory stays flat on any crawl size: the engine stops taking responses while this many
+# bytes of them are in the spider and the pipelines (extraction waits for one of the pool's
+# NEWSMON_EXTRACT_PENDING slots), and one response's items go through the pipelines at most
+# CONCURRENT_ITEMS at a time. Scrapy's defaults, stated because the bound rests on them.
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 5_000_000
+CONCURRENT_ITEMS = 100
+
+# newsmon's own knobs
+NEWSMON_CONFIG = None  # config file; None: $NEWSMON_CONFIG, else config/newsmon.yaml
+NEWSMON_BATCH_SIZE = 50  # stories per database transaction
+NEWSMON_STORE_ENABLED = True
+NEWSMON_LISTING_PAGES = 3  # pages of a paginated listing followed per run
+NEWSMON_SITEMAP_MAXSIZE = 50 * 1024 * 1024  # decompressed size limit of one sitemap
+NEWSMON_MAX_SOURCE_ITEMS = 2000  # story URLs taken from one feed/sitemap/listing
+NEWSMON_BACKFILL_DAYS = 0  # `newsmon crawl --backfill DAYS`: overrides sites' max_age for a run
+NEWSMON_BACKFILL_PAGES = 20  # pages of a paginated listing followed in a backfill run
+NEWSMON_RETRY_AFTER_MAX = 120  # longest wait (s) a Retry-After may impose before a retry
+NEWSMON_RETRY_429_DELAY = 5  # wait (s) before retrying a 429 without Retry-After; doubles
+# Extraction worker processes: unset = one per core (none on a single core), 0 = in the crawl
+# process. The environment variable sets it for `newsmon crawl` and the daemon alike.
+NEWSMON_EXTRACT_WORKERS = os.environ.get("NEWSMON_EXTRACT_WORKERS") or None
+NEWSMON_EXTRACT_PENDING = 4  # pages in flight per worker before responses wait

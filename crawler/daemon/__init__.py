@@ -1,0 +1,1 @@
+"""`newsmon run`: schedules, the supervised crawl processes, per-site locks, health, status."""

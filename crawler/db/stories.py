@@ -1,0 +1,197 @@
+"""Saving extracted stories: new, unchanged, changed (a new version) or duplicate.
+
+Everything one story causes (the article row, its version, its matches, its queued alerts)
+is written in the caller's transaction, so a crash never leaves half a story or a match
+without its alert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from crawler.db import near_duplicates
+from crawler.db.connection import utcnow
+from crawler.db.matching import match_article
+from crawler.db.outbox import enqueue, was_alerted
+from crawler.story import Story
+
+NEW, CHANGED, UNCHANGED, DUPLICATE = "new", "changed", "unchanged", "duplicate"
+
+
+@dataclass(frozen=True)
+class SaveContext:
+    """What saving needs to know beyond the story: the watches and alert channels."""
+
+    watches: Sequence[tuple[str, str]]  # (name, FTS5 query)
+    channels: Sequence[str]
+
+
+@dataclass(frozen=True)
+class Saved:
+    outcome: str
+    article_id: int
+    matched: tuple[str, ...] = ()
+
+
+def find_article(db: sqlite_utils.Database, urls: Sequence[str]) -> dict | None:
+    """The stored article reached by any of these URLs (canonical or alias)."""
+    for url in urls:
+        row = db.execute(
+            "SELECT a.* FROM articles a WHERE a.url = ? UNION ALL "
+            "SELECT a.* FROM article_urls u JOIN articles a ON a.id = u.article_id "
+            "WHERE u.url = ? LIMIT 1",
+            (url, url),
+        ).fetchone()
+        if row is not None:
+            cols = [d[0] for d in db.execute("SELECT * FROM articles LIMIT 0").description]
+            return dict(zip(cols, row, strict=True))
+    return None
+
+
+def save_story(db: sqlite_utils.Database, story: Story, ctx: SaveContext) -> Saved:
+    """Store one story; call inside a transaction."""
+    existing = find_article(db, [story.url, *story.aliases])
+    now = utcnow()
+    if existing is None:
+        return _insert(db, story, ctx, now)
+    _remember_aliases(db, existing["id"], [story.url, *story.aliases])
+    if story.not_modified or existing["content_hash"] == story.content_hash:
+        db.execute(
+            "UPDATE articles SET last_seen = ?, last_checked = ?, "
+            "etag = coalesce(?, etag), last_modified = coalesce(?, last_modified) WHERE id = ?",
+            (now, now, story.etag, story.last_modified, existing["id"]),
+        )
+        return Saved(UNCHANGED, existing["id"])
+    return _new_version(db, existing, story, ctx, now)
+
+
+def _insert(db: sqlite_utils.Database, story: Story, ctx: SaveContext, now: str) -> Saved:
+    duplicate_of = _duplicate_of(db, story)
+    cur = db.execute(
+        "INSERT INTO articles (url, site, title, author, published, modified, language, "
+        "description, text, content_hash, body_hash, version, duplicate_of, etag, "
+        "last_modified, first_seen, last_seen, last_checked) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)",
+        (
+            story.url,
+            story.site,
+            story.title,
+            story.author,
+            story.published,
+            story.modified,
+            story.language,
+            story.description,
+            story.text,
+            story.content_hash,
+            story.body_hash,
+            duplicate_of,
+            story.etag,
+            story.last_modified,
+            now,
+            now,
+            now,
+        ),
+    )
+    article_id = int(cur.lastrowid or 0)
+    _remember_aliases(db, article_id, story.aliases)
+    _add_version(db, article_id, 1, story, now)
+    _index_near_duplicates(db, article_id, story)
+    matched = _record_matches(db, article_id, 1, ctx, now)
+    if duplicate_of is not None:
+        return Saved(DUPLICATE, article_id, matched)
+    if matched:
+        enqueue(db, article_id, 1, matched, "new", ctx.channels)
+    return Saved(NEW, article_id, matched)
+
+
+def _new_version(
+    db: sqlite_utils.Database, existing: dict, story: Story, ctx: SaveContext, now: str
+) -> Saved:
+    article_id, version = existing["id"], existing["version"] + 1
+    db.execute(
+        "UPDATE articles SET title = ?, author = coalesce(?, author), "
+        "published = coalesce(published, ?), modified = ?, language = coalesce(?, language), "
+        "description = ?, text = ?, content_hash = ?, body_hash = ?, version = ?, etag = ?, "
+        "last_modified = ?, last_seen = ?, last_checked = ? WHERE id = ?",
+        (
+            story.title,
+            story.author,
+            story.published,
+            story.modified,
+            story.language,
+            story.description,
+            story.text,
+            story.content_hash,
+            story.body_hash,
+            version,
+            story.etag,
+            story.last_modified,
+            now,
+            now,
+            article_id,
+        ),
+    )
+    _add_version(db, article_id, version, story, now)
+    alerted_before = was_alerted(db, article_id)
+    matched = _record_matches(db, article_id, version, ctx, now)
+    if matched and existing["duplicate_of"] is None:
+        # An edit of a story already alerted on is a "changed" alert; a story that only now
+        # matches a watch is news to the reader.
+        enqueue(
+            db, article_id, version, matched, "changed" if alerted_before else "new", ctx.channels
+        )
+    return Saved(CHANGED, article_id, matched)
+
+
+def _add_version(
+    db: sqlite_utils.Database, article_id: int, version: int, story: Story, now: str
+) -> None:
+    db.execute(
+        "INSERT OR REPLACE INTO article_versions "
+        "(article_id, version, title, text, content_hash, seen_at) VALUES (?, ?, ?, ?, ?, ?)",
+        (article_id, version, story.title, story.text, story.content_hash, now),
+    )
+
+
+def _remember_aliases(db: sqlite_utils.Database, article_id: int, urls: Sequence[str]) -> None:
+    for url in urls:
+        db.execute(
+            "INSERT OR IGNORE INTO article_urls (url, article_id) "
+            "SELECT ?, ? WHERE NOT EXISTS (SELECT 1 FROM articles WHERE url = ?)",
+            (url, article_id, url),
+        )
+
+
+def _record_matches(
+    db: sqlite_utils.Database, article_id: int, version: int, ctx: SaveContext, now: str
+) -> tuple[str, ...]:
+    """Match the stored version against every watch; keep one row per story and watch."""
+    found = match_article(db.conn, article_id, ctx.watches)
+    for m in found:
+        db.execute(
+            "INSERT INTO matches (article_id, watch, snippet, version, matched_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT(article_id, watch) DO UPDATE SET "
+            "snippet = excluded.snippet, version = excluded.version",
+            (article_id, m.watch, m.snippet, version, now),
+        )
+    return tuple(m.watch for m in found)
+
+
+def _duplicate_of(db: sqlite_utils.Database, story: Story) -> int | None:
+    """The first stored story with the same body, or a near-duplicate of it."""
+    if story.body_hash:
+        row = db.execute(
+            "SELECT coalesce(duplicate_of, id) FROM articles WHERE body_hash = ? "
+            "ORDER BY id LIMIT 1",
+            (story.body_hash,),
+        ).fetchone()
+        if row is not None:
+            return int(row[0])
+    return near_duplicates.find(db, story.signature)
+
+
+def _index_near_duplicates(db: sqlite_utils.Database, article_id: int, story: Story) -> None:
+    near_duplicates.add(db, article_id, story.signature)

@@ -1,0 +1,1 @@
+"""What counts as the same story: text normalization, content hashes, MinHash signatures."""

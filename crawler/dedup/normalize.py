@@ -1,0 +1,30 @@
+"""Text normalization: what counts as "the same story text".
+
+Noise a reader does not care about (whitespace, letter case, typographic quotes, view counters,
+"updated N minutes ago" stamps) is removed before texts are hashed or compared, so it never
+makes a new version or hides a duplicate.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Each pattern takes the punctuation that closes it, so "Updated 5 minutes ago." leaves no
+# stray full stop that would still differ from the text without it.
+_NOISE = [
+    re.compile(r"\bviews?\s*:?\s*[\d,.\s]+k?\b[.;,]?", re.I),
+    re.compile(r"\b(updated|posted|published)\s+\d+\s+\w+\s+ago\b[.;,]?", re.I),
+    re.compile(r"\b\d+\s+(seconds?|minutes?|mins?|hours?|hrs?|days?)\s+ago\b[.;,]?", re.I),
+    re.compile(r"\b\d+\s+(comments?|shares?|likes?|reads?)\b[.;,]?", re.I),
+]
+_SPACE = re.compile(r"\s+")
+_QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
+
+
+def normalize(text: str) -> str:
+    """Text reduced to what a reader would call its content."""
+    text = unicodedata.normalize("NFKC", text or "").translate(_QUOTES)
+    for pattern in _NOISE:
+        text = pattern.sub(" ", text)
+    return _SPACE.sub(" ", text).strip().casefold()

@@ -1,0 +1,403 @@
+"""Generic article-body extraction for pages that have no site rules.
+
+The pipeline (every cleaning step is there because it measured better on the
+article-extraction benchmark, ``bench/extraction.py``; none is keyed to a site; the size
+limits and the link check guard against odd pages):
+
+1. decode and parse the page robustly (``decode_html``, ``parse_html``);
+2. on a private copy of the tree: drop scripts and styles, shrink absurdly large pages,
+   rescue embedded social posts (tweets quoted in an article sit in "social" wrappers that
+   trafilatura throws away) and drop widgets named as boilerplate (hover cards, share bars,
+   newsletter boxes, related-article rails, promotions, cookie banners);
+3. run trafilatura in precision mode, which itself weighs its result against its readability
+   and jusText ports; balanced mode only as a rescue when precision finds next to nothing;
+4. clean the extracted blocks: the headline repeated at the top, lists made only of links,
+   "Read also"/"Follow us"-style promotions, tag, source, credit and timestamp lines at the
+   edges, and headings left with nothing under them;
+5. give up ("") when what is left reads mostly as link text: a listing or a menu.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TypeAlias
+
+import lxml.html
+import trafilatura
+from lxml import etree
+
+from crawler.extract.html import parse_html
+
+logger = logging.getLogger(__name__)
+
+HtmlInput: TypeAlias = str | bytes | lxml.html.HtmlElement
+
+# Below this many characters a precision-mode result is treated as a miss (trafilatura's own
+# default minimum extraction size).
+MIN_BODY_CHARS = 250
+
+# Trafilatura's cost grows faster than linearly with the number of elements. News pages
+# have a few thousand once scripts are gone (at most ~1,200 in the benchmark); past
+# FAST_MODE_ELEMENTS the external-extractor comparison and the rescue pass are skipped, and
+# a page is shrunk to MAX_ELEMENTS: navigation first, then everything after that many
+# elements, where an article has long begun.
+FAST_MODE_ELEMENTS = 10_000
+MAX_ELEMENTS = 30_000
+
+_NON_CONTENT_TAGS = ("script", "style", "noscript", "template", "svg")
+# Not <form>: some sites wrap the whole page in one.
+_CHROME_TAGS = ("nav", "aside", "footer", "select")
+
+# Class/id fragments of widgets that are never part of an article body. Trafilatura already
+# knows many of them; these are the ones it misses, hover cards above all (hidden pop-ups
+# whose text lands in the middle of sentences) and promotion rails.
+_BOILERPLATE_ATTR_RE = re.compile(
+    r"(?:^|[\s_-])(?:tooltip|popover|hovercard|rollover|popup|modal|newsletter|subscribe|signup|"
+    r"sign-up|cookie|consent|gdpr|related|read-?more|recommended|recirc|trending|outbrain|"
+    r"taboola|promo|share|sharing|sharebar|social|author-bio|about-author|comment-form|respond)",
+    re.IGNORECASE,
+)
+_NAMED_ELEMENTS_XPATH = etree.XPath("//body//*[@class or @id]")
+# A boilerplate-looking element holding this share of the page's paragraph text is more
+# likely a content wrapper with an unlucky class name ("modal-enabled", "entry-read-more").
+_MAX_BOILERPLATE_SHARE = 0.25
+
+_EMBED_CLASS_RE = re.compile(r"twitter-tweet|instagram-media|tiktok-embed", re.IGNORECASE)
+_SOCIAL_WRAPPER_RE = re.compile(r"social|share|embed", re.IGNORECASE)
+
+# Promotions and navigation that sit inside article containers: matched at the start of a
+# short block only, and worded as labels or calls to action, so that sentences which merely
+# mention these words survive.
+_PROMO_RE = re.compile(
+    r"^(?:related(?: articles?| stories| coverage| content)?\s*:|read (?:more|also|next)\b|"
+    r"see (?:more|also)\s*:|also read\b|more\s*:|don'?t miss\b|you may also like|"
+    r"recommended(?: for you| stories| articles| reading)?\s*(?::|$)|"
+    r"follow (?:us|him|her|them|\w+) on\b|subscribe\b|sign up\b|"
+    r"(?:copyright\s*)?(?:©|\(c\)\s*\d{4})|copyright\b[^.!?]*\d{4}|all rights reserved|"
+    r"have a tip\b|tell us what you think|thanks for signing up|share (?:this|on)\b|"
+    r"get the latest\b)",
+    re.IGNORECASE,
+)
+_MAX_PROMO_CHARS = 300
+
+# Metadata lines (tags, sources, credits, datelines, timestamps) that extractors leave at the
+# edges of the body.
+_META_RE = re.compile(
+    r"^(?:(?:filed under|tags?|tagged(?: with)?|categories|category|posted in|sources?|authors?|"
+    r"reading time|read time)\s*:|(?:additional )?reporting by\b|"
+    r"(?:editing|written|edited|compiled) by\b|(?:last )?updated\b.*(?:\d|\bby\b)|"
+    r"(?:published|posted)\b.*(?:\d|\bby\b))",
+    re.IGNORECASE,
+)
+_TIMESTAMP_RE = re.compile(r"\d{1,2}:\d{2}|\d{1,2}/\d{1,2}/\d{2,4}|\d{4}-\d{2}-\d{2}")
+_MAX_META_CHARS = 100
+_EDGE_BLOCKS = 2
+
+# A list is navigation when at least this share of its items is wholly a link.
+_LINK_LIST_SHARE = 0.8
+# A text that is mostly link text is a listing or a menu, not an article (the most link-heavy
+# article of the benchmark, a news digest, is 47% links).
+MAX_LINK_SHARE = 0.8
+
+_WORD_RE = re.compile(r"\w+")
+
+_BLOCK_TAGS = frozenset({"lb", "p", "item", "head", "quote", "row", "cell", "list", "table"})
+
+
+@dataclass
+class _Block:
+    """One paragraph-level piece of extracted text."""
+
+    kind: str  # "p", "head", "item" or "row"
+    text: str
+    group: int = -1  # index of the enclosing list or table, -1 for a standalone block
+    is_link: bool = False
+
+
+def extract_body(html: HtmlInput, url: str | None = None) -> str:
+    """Return the article body of a page as plain text, "" when nothing article-like is found.
+
+    Paragraphs (and headings inside the body) are separated by a blank line, whitespace inside
+    a paragraph is collapsed to single spaces. ``html`` may be the raw bytes, the decoded text
+    or an already-parsed tree; a given tree is not modified. Never raises: a failure is logged
+    and gives "".
+    """
+    try:
+        tree = copy.deepcopy(html) if isinstance(html, lxml.html.HtmlElement) else parse_html(html)
+        return _extract(tree, url)
+    except Exception:
+        # One odd page must never stop a crawl: log it with its traceback and move on.
+        logger.warning("body extraction failed for %s", url, exc_info=True)
+        return ""
+
+
+def _extract(tree: lxml.html.HtmlElement, url: str | None) -> str:
+    titles = _title_keys(tree)
+    etree.strip_elements(tree, *_NON_CONTENT_TAGS, with_tail=False)
+    size = _shrink(tree, MAX_ELEMENTS)
+    _rescue_embeds(tree)
+    _drop_boilerplate(tree)
+    body = _trafilatura_body(tree, url, fast=size > FAST_MODE_ELEMENTS)
+    if body is None:
+        return ""
+    anchors = _anchor_keys(tree)
+    blocks = _blocks(body)
+    _mark_links(blocks, anchors)
+    text = "\n\n".join(block.text for block in _clean(blocks, titles))
+    if _link_share(text, anchors) > MAX_LINK_SHARE:
+        logger.debug("no article on %s: the text found is mostly links", url)
+        return ""
+    return text
+
+
+def _trafilatura_body(
+    tree: lxml.html.HtmlElement, url: str | None, fast: bool = False
+) -> etree._Element | None:
+    """Run trafilatura in precision mode, in balanced mode if that finds (almost) nothing."""
+    best = None
+    for favor_precision in (True, False) if not fast else (True,):
+        document = trafilatura.bare_extraction(
+            tree,
+            url=url,
+            fast=fast,
+            favor_precision=favor_precision,
+            include_comments=False,
+            include_tables=True,
+            with_metadata=False,
+        )
+        body = getattr(document, "body", None)
+        if body is None:
+            continue
+        length = len(" ".join(body.itertext()).strip())
+        if best is None or length > best[0]:
+            best = (length, body)
+        if length >= MIN_BODY_CHARS:
+            break
+    return best[1] if best else None
+
+
+# --- tree preparation -------------------------------------------------------------------
+
+
+def _shrink(tree: lxml.html.HtmlElement, limit: int) -> int:
+    """Bring the document down to ``limit`` elements; return the resulting size.
+
+    Navigation, asides and footers go first; if that is not enough, the document is
+    cut after its first ``limit`` elements.
+    """
+    size = _count_elements(tree)
+    if size <= limit:
+        return size
+    etree.strip_elements(tree, *_CHROME_TAGS, with_tail=False)
+    size = _count_elements(tree)
+    if size <= limit:
+        return size
+    logger.info("page cut to its first %s elements", limit)
+    last = next(itertools.islice(tree.iter(), limit, None))
+    node = last
+    while node.getparent() is not None:
+        parent = node.getparent()
+        for sibling in list(node.itersiblings()):
+            parent.remove(sibling)
+        node = parent
+    last.getparent().remove(last)
+    return limit
+
+
+def _count_elements(tree: lxml.html.HtmlElement) -> int:
+    return sum(1 for _ in tree.iter())
+
+
+def _rescue_embeds(tree: lxml.html.HtmlElement) -> None:
+    """Unmark the wrappers of embedded posts (tweets, Instagram) so they are kept.
+
+    Articles quote such posts as evidence; their wrappers are usually named "social-embed"
+    or similar, which trafilatura prunes as share widgets.
+    """
+    for quote in tree.iter("blockquote"):
+        if not _EMBED_CLASS_RE.search(quote.get("class", "")):
+            continue
+        for ancestor in list(quote.iterancestors())[:3]:
+            names = f"{ancestor.get('class', '')} {ancestor.get('id', '')}"
+            if _SOCIAL_WRAPPER_RE.search(names):
+                ancestor.attrib.pop("class", None)
+                ancestor.attrib.pop("id", None)
+
+
+def _paragraph_chars(element: lxml.html.HtmlElement) -> int:
+    return sum(len(p.text_content()) for p in element.iter("p"))
+
+
+def _drop_boilerplate(tree: lxml.html.HtmlElement) -> None:
+    """Remove widgets whose class or id says they are boilerplate, unless they hold a large
+    part of the page's text (measured in paragraphs, and in all text for pages without)."""
+    candidates = [
+        element
+        for element in _NAMED_ELEMENTS_XPATH(tree)
+        if _BOILERPLATE_ATTR_RE.search(f"{element.get('class', '')} {element.get('id', '')}")
+    ]
+    if not candidates:
+        return
+    max_paragraphs = _MAX_BOILERPLATE_SHARE * _paragraph_chars(tree)
+    max_text = _MAX_BOILERPLATE_SHARE * len(tree.text_content())
+    for element in candidates:
+        # An ancestor may already be gone: measuring again would only waste time.
+        if _is_detached(element):
+            continue
+        if _paragraph_chars(element) <= max_paragraphs and len(element.text_content()) <= max_text:
+            element.drop_tree()
+
+
+def _is_detached(element: lxml.html.HtmlElement) -> bool:
+    root = element.getroottree().getroot()
+    return root is None or root.tag != "html"
+
+
+# --- blocks ---------------------------------------------------------------------------
+
+
+def _blocks(body: etree._Element) -> list[_Block]:
+    """Flatten trafilatura's body into paragraph-level blocks, list items and table rows."""
+    blocks: list[_Block] = []
+    if body.text and body.text.strip():
+        blocks.append(_Block("p", _collapse(body.text)))
+    for index, element in enumerate(body):
+        if element.tag == "list":
+            blocks.extend(_Block("item", _text(item), index) for item in element.findall("item"))
+        elif element.tag == "table":
+            blocks.extend(_Block("row", _text(row), index) for row in element.findall("row"))
+        else:
+            blocks.append(_Block("head" if element.tag == "head" else "p", _text(element)))
+        # Trafilatura sometimes leaves paragraph text as the tail of a heading.
+        if element.tail and element.tail.strip():
+            blocks.append(_Block("p", _collapse(element.tail)))
+    return [block for block in blocks if block.text]
+
+
+def _text(element: etree._Element) -> str:
+    return _collapse("".join(_text_parts(element)))
+
+
+def _text_parts(element: etree._Element) -> Iterator[str]:
+    # Line breaks and nested blocks separate words even when the markup has no whitespace.
+    if element.tag in _BLOCK_TAGS:
+        yield " "
+    if element.text:
+        yield element.text
+    for child in element:
+        yield from _text_parts(child)
+        if child.tail:
+            yield child.tail
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _key(text: str) -> str:
+    """A comparison key: lower-case words only."""
+    return " ".join(_WORD_RE.findall(text.lower()))
+
+
+def _anchor_keys(tree: lxml.html.HtmlElement) -> set[str]:
+    keys = {_key(a.text_content()) for a in tree.iter("a")}
+    keys.discard("")
+    return keys
+
+
+def _mark_links(blocks: list[_Block], anchors: set[str]) -> None:
+    """Flag list items whose whole text is the text of one link of the page."""
+    for block in blocks:
+        if block.kind == "item" and _key(block.text) in anchors:
+            block.is_link = True
+
+
+def _link_share(text: str, anchors: set[str]) -> float:
+    """The share of ``text`` that reads as the text of links of the page."""
+    padded = f" {_key(text)} "
+    if not padded.strip():
+        return 0.0
+    covered = bytearray(len(padded))
+    for anchor in anchors:
+        # Padding with spaces matches whole words only: "section 1" is not in "section 10".
+        needle = f" {anchor} "
+        start = padded.find(needle)
+        while start >= 0:
+            covered[start : start + len(needle)] = b"\x01" * len(needle)
+            start = padded.find(needle, start + 1)
+    return covered.count(1) / len(padded)
+
+
+def _title_keys(tree: lxml.html.HtmlElement) -> set[str]:
+    """Comparison keys of the page's headline as given by <title>, Open Graph, Twitter, <h1>."""
+    values = tree.xpath(
+        "//head/title/text() | //meta[@property='og:title' or @name='twitter:title']/@content"
+    )
+    values.extend(h1.text_content() for h1 in tree.iter("h1"))
+    return {key for key in map(_key, values) if key}
+
+
+# --- cleaning -------------------------------------------------------------------------
+
+
+def _clean(blocks: list[_Block], titles: set[str]) -> list[_Block]:
+    """Drop the non-article blocks, then headings left with nothing under them."""
+    drop = _headline_blocks(blocks, titles) | _link_lists(blocks) | _promo_blocks(blocks)
+    drop |= _meta_blocks(blocks)
+    kept = [block for index, block in enumerate(blocks) if index not in drop]
+    while kept and kept[-1].kind == "head":
+        kept.pop()
+    return kept
+
+
+def _headline_blocks(blocks: list[_Block], titles: set[str]) -> set[int]:
+    """The headline repeated as the first block(s): it is the title, not the body."""
+    found = set()
+    for index, block in enumerate(blocks[:_EDGE_BLOCKS]):
+        key = _key(block.text)
+        # A long-enough block inside a title catches "Headline | Site name" titles.
+        if key and any(key == title or (len(key) > 20 and key in title) for title in titles):
+            found.add(index)
+    return found
+
+
+def _link_lists(blocks: list[_Block]) -> set[int]:
+    """Lists made of links only: related-article and navigation lists."""
+    groups: dict[int, list[int]] = {}
+    for index, block in enumerate(blocks):
+        if block.kind == "item":
+            groups.setdefault(block.group, []).append(index)
+    found: set[int] = set()
+    for members in groups.values():
+        links = sum(blocks[index].is_link for index in members)
+        if links >= _LINK_LIST_SHARE * len(members):
+            found.update(members)
+    return found
+
+
+def _promo_blocks(blocks: list[_Block]) -> set[int]:
+    return {
+        index
+        for index, block in enumerate(blocks)
+        if len(block.text) <= _MAX_PROMO_CHARS and _PROMO_RE.search(block.text)
+    }
+
+
+def _meta_blocks(blocks: list[_Block]) -> set[int]:
+    """Tag, source, credit and timestamp lines among the first and last blocks."""
+    count = len(blocks)
+    edges = set(range(min(_EDGE_BLOCKS, count))) | set(range(max(0, count - _EDGE_BLOCKS), count))
+    return {index for index in edges if _is_meta(blocks[index].text)}
+
+
+def _is_meta(text: str) -> bool:
+    if len(text) > _MAX_META_CHARS:
+        return False
+    if _META_RE.search(text):
+        return True
+    return bool(_TIMESTAMP_RE.search(text)) and len(text.split()) <= 10

@@ -1,0 +1,123 @@
+"""Turning fetched bytes into text and a tree, whatever the server declared.
+
+Every reader of a page (extraction, metadata, discovery of feed links and listings) starts
+here, so a page is decoded by one rule everywhere: the bytes' own evidence over the labels.
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import re
+
+import charset_normalizer
+import lxml.html
+from lxml import etree
+from w3lib.encoding import (
+    html_body_declared_encoding,
+    http_content_type_encoding,
+    read_bom,
+    to_unicode,
+)
+
+logger = logging.getLogger(__name__)
+
+# Only bytes up to this size are sniffed for an encoding: detection is slow on huge pages and
+# the head of a page is representative.
+_SNIFF_BYTES = 64 * 1024
+_NON_ASCII_RE = re.compile(rb"[\x80-\xff]")
+_WEB_DEFAULT = "cp1252"  # what browsers assume for undeclared Western pages
+
+# No huge_tree: libxml2's default depth limit is what keeps absurdly nested markup cheap.
+_PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False)
+# lxml refuses str input that still carries an XML encoding declaration, and control
+# characters that XML forbids.
+_XML_DECLARATION_RE = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+_INVALID_XML_CHARS_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def decode_html(data: bytes, content_type: str | None = None) -> str:
+    """Decode a fetched page, never failing and never guessing against the evidence.
+
+    In order: a byte-order mark; the declared charset (Content-Type header, then ``<meta>``)
+    if the bytes decode with it strictly; UTF-8 if they are valid UTF-8; else a detected
+    encoding, with undecodable bytes as U+FFFD. A declaration the bytes contradict (a
+    cp1251 page served as UTF-8, a BOM against the header) is a server's mistake, and
+    trusting it would store mojibake that hides or fakes watch matches.
+    """
+    return html_encoding(data, content_type)[1]
+
+
+def html_encoding(data: bytes, content_type: str | None = None) -> tuple[str, str]:
+    """``decode_html`` with the encoding it used: ``(encoding, text)``."""
+    bom_encoding, bom = read_bom(data)
+    if bom_encoding is not None and bom is not None:
+        return bom_encoding, to_unicode(data[len(bom) :], bom_encoding)
+    for declared in (http_content_type_encoding(content_type), html_body_declared_encoding(data)):
+        if not declared:
+            continue
+        text = _strictly(data, declared)
+        if text is not None:
+            return _prefer_utf8(data, declared, text)
+        logger.debug("declared charset %s does not fit the bytes; detecting", declared)
+    encoding = _sniff_encoding(data) or _WEB_DEFAULT
+    return encoding, to_unicode(data, encoding)
+
+
+def _strictly(data: bytes, encoding: str) -> str | None:
+    if encoding in ("utf-16", "utf-32"):  # no BOM (checked before): big-endian, as w3lib does
+        encoding += "-be"
+    try:
+        return data.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def _prefer_utf8(data: bytes, declared: str, text: str) -> tuple[str, str]:
+    """Valid multi-byte UTF-8 under a legacy declaration (a server's default
+    ``charset=ISO-8859-1`` on UTF-8 pages, the commonest mislabel) is UTF-8: legacy text
+    is practically never valid UTF-8 by accident."""
+    if codecs.lookup(declared).name.startswith("utf") or text.isascii():
+        return declared, text
+    try:
+        return "utf-8", data.decode("utf-8")
+    except UnicodeDecodeError:
+        return declared, text
+
+
+def _sniff_encoding(data: bytes) -> str | None:
+    """UTF-8 if the bytes are valid UTF-8, else charset-normalizer's guess from a sample
+    that starts where the non-ASCII text does (a long ASCII ``<head>`` says nothing)."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return "utf-8"
+    first = _NON_ASCII_RE.search(data)
+    start = max(0, first.start() - 256) if first else 0
+    matches = charset_normalizer.from_bytes(data[start : start + _SNIFF_BYTES])
+    best = matches.best()
+    if best is None or best.encoding == "ascii":
+        return None
+    # Short Western text reads equally well in several Latin code pages; the tie goes to
+    # windows-1252, the web's default (cp1250 would turn "très" into "trčs").
+    tied = [m for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)]
+    if any(_WEB_DEFAULT in m.could_be_from_charset for m in tied):
+        return _WEB_DEFAULT
+    return str(best.encoding)
+
+
+def parse_html(html: str | bytes, content_type: str | None = None) -> lxml.html.HtmlElement:
+    """Parse a page into an lxml tree; bytes are decoded with ``decode_html``.
+
+    Empty or unparsable input gives an empty ``<html>`` element rather than an error.
+    """
+    text = decode_html(html, content_type) if isinstance(html, bytes) else html
+    text = _INVALID_XML_CHARS_RE.sub("", _XML_DECLARATION_RE.sub("", text, count=1))
+    if not text.strip():
+        return lxml.html.Element("html")
+    try:
+        return lxml.html.document_fromstring(text, parser=_PARSER)
+    except (etree.ParserError, ValueError):
+        return lxml.html.Element("html")

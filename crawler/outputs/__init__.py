@@ -1,0 +1,1 @@
+"""Reading the record out: Atom feeds, CSV / JSON Lines exports, Datasette, atomic files."""

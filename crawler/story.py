@@ -1,0 +1,30 @@
+"""A story as it flows from a spider through the pipelines into the database (the crawl's item)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Story:
+    """One fetched story page; pipelines fill in the extracted fields and drop the HTML."""
+
+    url: str
+    site: str
+    html: str = ""
+    aliases: list[str] = field(default_factory=list)
+    # What discovery (feed, sitemap, search) said about the story, used when the page is silent.
+    hints: dict[str, str] = field(default_factory=dict)
+    etag: str | None = None
+    last_modified: str | None = None
+    not_modified: bool = False  # a 304 answer to a change check: nothing to extract
+    title: str = ""
+    author: str | None = None
+    published: str | None = None
+    modified: str | None = None
+    language: str | None = None
+    description: str | None = None
+    text: str = ""
+    content_hash: str = ""
+    body_hash: str = ""
+    signature: list[int] = field(default_factory=list)  # MinHash, for near-duplicates
