@@ -11,7 +11,6 @@ says ``wordpress: true`` or ``false``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
@@ -19,28 +18,10 @@ from urllib.parse import quote
 import scrapy
 from scrapy.http import Response
 
-from crawler.discovery.parsers import FEED, HOME, ROBOTS, SITEMAP, WP_API
+from crawler.discovery.parsers import HOME, ROBOTS, WP_API
 from crawler.discovery.search_terms import search_terms
+from crawler.discovery.well_known import NOT_STORIES, WELL_KNOWN, WP_POSTS, WP_SEARCH
 from spiders.base import NewsSpider
-
-WELL_KNOWN = (
-    (FEED, "/feed/"),
-    (FEED, "/rss.xml"),
-    (FEED, "/atom.xml"),
-    (SITEMAP, "/sitemap.xml"),
-    (SITEMAP, "/sitemap_index.xml"),
-    (SITEMAP, "/wp-sitemap.xml"),
-    (SITEMAP, "/news-sitemap.xml"),
-)
-WP_POSTS = "wp-json/wp/v2/posts?per_page=100"
-WP_SEARCH = "wp-json/wp/v2/posts?search={words}&per_page=100"
-# Without an article_pattern every same-site link is a candidate; these are never stories.
-NOT_STORIES = re.compile(
-    r"\.(xml|rss|atom|json|gz|txt|jpe?g|png|gif|webp|svg|ico|css|js|pdf|zip|mp3|mp4)$"
-    r"|/(feed|wp-json|wp-admin|wp-content|wp-includes|tag|category|author|page|search|login)/"
-    r"|[?&](s|replytocom|share)=",
-    re.IGNORECASE,
-)
 
 
 class GenericSpider(NewsSpider):

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.alerts import diff, outbox
+from crawler.alerts import diff
+from crawler.db import outbox
 from crawler.alerts.delivery import LEASE, DeliveryReport, deliver_pending
 from replica.sinks import SmtpSink, WebhookSink
 from tests.alerts_helpers import (

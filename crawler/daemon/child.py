@@ -97,6 +97,7 @@ class CrawlChild:
                 start_new_session=True,
                 pass_fds=(self.lock.fileno(),),
             )
+            self.lock.name_holder(self.proc.pid)
         except BaseException:
             self.lock.release()
             raise

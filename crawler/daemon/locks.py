@@ -35,11 +35,18 @@ class SiteLock:
             holder = handle.read().strip() or "?"
             handle.close()
             raise SiteBusy(f"another crawl of {self.site} is running (pid {holder})") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
         self._file = handle
+        self.name_holder(os.getpid())
+
+    def name_holder(self, pid: int) -> None:
+        """Write the pid that others are told holds the lock: a crawl process the holder
+        started and handed the lock to names itself, not its parent."""
+        if self._file is None:
+            raise RuntimeError(f"the lock of {self.site} is not held")
+        self._file.seek(0)
+        self._file.truncate()
+        self._file.write(str(pid))
+        self._file.flush()
 
     def fileno(self) -> int:
         """The locked file's descriptor: a child process that inherits it shares the lock."""

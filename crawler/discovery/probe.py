@@ -29,10 +29,10 @@ import yaml
 
 from crawler.discovery import parsers as discovery
 from crawler.discovery.parsers import FEED, SITEMAP
+from crawler.discovery.well_known import NOT_STORIES, WELL_KNOWN, WP_POSTS
 from crawler.extract.html import parse_html
 from crawler.extract.metadata import ARTICLE_TYPES
 from crawler.urls import canonicalize_url, same_site
-from spiders.generic import NOT_STORIES, WELL_KNOWN, WP_POSTS
 
 MAX_BYTES = 8 * 1024 * 1024
 LISTING_PAGES = 3  # as NEWSMON_LISTING_PAGES: pages of a listing the spider follows per run

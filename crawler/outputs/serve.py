@@ -22,7 +22,7 @@ import yaml
 
 from crawler.db import connect
 
-METADATA = Path(__file__).resolve().parents[1] / "config" / "datasette.yaml"
+METADATA = Path(__file__).resolve().parents[2] / "config" / "datasette.yaml"
 # The database name the shipped metadata is written for; Datasette names a database after
 # its file, so the metadata is re-keyed for any other file name.
 METADATA_DB_NAME = "newsmon"
