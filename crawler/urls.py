@@ -1,10 +1,18 @@
-"""URL canonicalization: one story, one URL, before any request is scheduled and before storage."""
+"""URL canonicalization: one story, one URL, before any request is scheduled and before storage.
+
+``w3lib.url.canonicalize_url`` (Scrapy's own) does the general part: lower-case scheme and host,
+IDNA host names, one percent-encoding of the path, sorted query, no fragment. newsmon adds what
+a story monitor needs on top: tracking parameters, user info, default ports and a trailing dot
+removed, and AMP / print variants folded into the story URL.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import re
-from urllib.parse import SplitResult, parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+from w3lib.url import canonicalize_url as w3lib_canonicalize_url
 
 # Query parameters that only track the visitor; removing them never changes the page.
 TRACKING_PARAMS = re.compile(
@@ -16,29 +24,25 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 # AMP and print variants of a story: /amp/, /amp, ?amp=1, .amp, /print/
 _VARIANT_SUFFIX = re.compile(r"(/amp|/print|\.amp)/?$", re.I)
 _VARIANT_PREFIX = re.compile(r"^/amp(/.+)$", re.I)
-_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
-# Characters a path may hold unescaped (RFC 3986 pchar and "/"); "%" keeps existing escapes.
-_PATH_SAFE = "/:@!$&'()*+,;=-._~%"
-_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
 
 def canonicalize_url(url: str, base: str | None = None) -> str:
-    """The canonical form of ``url`` (resolved against ``base``): lower-case scheme and host,
-    no default port, no fragment, no tracking parameters, remaining parameters sorted, AMP and
-    print variants folded into the story URL, one percent-encoding of the path."""
+    """The canonical form of ``url`` (resolved against ``base``): see the module docstring."""
     if base:
         url = urljoin(base, url.strip())
     parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    path = _fold_variants(_encode_path(parts.path or "/"))
     query = urlencode(
-        sorted(
+        [
             (k, v)
             for k, v in parse_qsl(parts.query, keep_blank_values=True)
             if not TRACKING_PARAMS.match(k)
-        )
+        ]
     )
-    return urlunsplit((scheme, _netloc(parts), path, query, ""))
+    url = urlunsplit((parts.scheme, _netloc(parts), parts.path or "/", query, ""))
+    with contextlib.suppress(ValueError):  # a malformed port: keep what was written
+        url = w3lib_canonicalize_url(url)
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=_fold_variants(parts.path)))
 
 
 def _netloc(parts: SplitResult) -> str:
@@ -59,18 +63,6 @@ def _host(parts: SplitResult) -> str:
         with contextlib.suppress(UnicodeError):  # not a valid IDN: compare as written
             host = host.encode("idna").decode("ascii")
     return host.lower()
-
-
-def _encode_path(path: str) -> str:
-    """One spelling per path: links in HTML may be raw Unicode while the fetched URL is
-    percent-encoded, and encoders differ in the case of hex digits and in escaping ``~``."""
-    path = quote(path, safe=_PATH_SAFE)
-
-    def one(m: re.Match[str]) -> str:
-        char = chr(int(m.group(1), 16))
-        return char if char in _UNRESERVED else "%" + m.group(1).upper()
-
-    return _ESCAPE.sub(one, path)
 
 
 def _fold_variants(path: str) -> str:

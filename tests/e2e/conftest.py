@@ -1,0 +1,16 @@
+"""Everything here crawls over HTTP, runs the daemon or other subprocesses: marked ``e2e``, so
+`make test-fast` (``-m "not e2e"``) skips it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if HERE in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.e2e)

@@ -1,0 +1,215 @@
+"""Extraction in worker processes (``crawler.extract.pool``): the same record as a single-process
+crawl, crashed workers replaced, a cap on work in flight."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from scrapy import Spider
+from scrapy.exceptions import DropItem
+from scrapy.settings import Settings
+from scrapy.utils.test import get_crawler
+
+import pipelines.extract
+from crawler.extract import pool
+from crawler.extract.article import SiteRules
+from crawler.extract.pool import ExtractPool, WorkerCrashed
+from crawler.story import Story
+from pipelines.extract import ExtractPipeline, extract_workers
+from replica.bulk import BulkServer, bulk
+from replica.server import ReplicaServer
+from tests.helpers import run_newsmon, write_config
+
+COLUMNS = "url, title, author, published, language, text, content_hash"
+
+
+# --- functions the workers run (importable by name, as the pool needs) -------------------------
+
+
+def echo(value: str) -> str:
+    return value
+
+
+def slow_echo(value: str, seconds: float = 0.3) -> str:
+    time.sleep(seconds)
+    return value
+
+
+def crash(*args: object) -> None:
+    os._exit(3)  # what a segfault in a C extension looks like to the pool
+
+
+def crash_once(marker: str) -> str:
+    """Crash the worker the first time (leaving a marker), succeed after."""
+    if not os.path.exists(marker):
+        Path(marker).touch()
+        os._exit(3)
+    return "survived"
+
+
+# --- same record as a single-process crawl -----------------------------------------------------
+
+
+@pytest.fixture
+def bulk_server() -> Iterator[BulkServer]:
+    with BulkServer(bulk(40)) as server:
+        yield server
+
+
+def crawl_rows(
+    folder: Path, sites: list[dict[str, object]], workers: str, monkeypatch: pytest.MonkeyPatch
+) -> list[tuple[object, ...]]:
+    folder.mkdir()
+    config = write_config(folder, sites)
+    monkeypatch.setenv("NEWSMON_EXTRACT_WORKERS", workers)
+    result = run_newsmon(config, "--log-level", "INFO", "crawl", "--no-deliver", timeout=240)
+    assert result.returncode == 0, result.stdout + result.stderr
+    expected = "in the crawl process" if workers == "0" else f"in {workers} worker processes"
+    assert f"extracting pages {expected}" in result.stderr
+    conn = sqlite3.connect(folder / "newsmon.db")
+    try:
+        return conn.execute(f"SELECT {COLUMNS} FROM articles ORDER BY url").fetchall()
+    finally:
+        conn.close()
+
+
+def test_worker_pool_stores_exactly_what_a_single_process_crawl_stores(
+    tmp_path: Path,
+    caliber_server: ReplicaServer,
+    eqmint_server: ReplicaServer,
+    bulk_server: BulkServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sites: list[dict[str, object]] = [
+        {"name": "caliber", "spider": "caliber", "url": caliber_server.base_url},
+        {"name": "eqmint", "spider": "eqmint", "url": eqmint_server.base_url},
+        # No site rules: the generic extractor (trafilatura) runs in the workers.
+        {
+            "name": "bulk",
+            "spider": "generic",
+            "url": bulk_server.base_url,
+            "sitemaps": [bulk_server.base_url + "sitemap_index.xml"],
+            "article_pattern": r"-\d+/$",
+        },
+    ]
+    single = crawl_rows(tmp_path / "single", sites, "0", monkeypatch)
+    pooled = crawl_rows(tmp_path / "pooled", sites, "2", monkeypatch)
+    assert len(single) >= 60
+    assert pooled == single
+
+
+# --- the pool ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def two_workers() -> Iterator[ExtractPool]:
+    extract_pool = ExtractPool(2, 4)
+    yield extract_pool
+    extract_pool.shutdown()
+
+
+def test_a_call_that_kills_its_worker_fails_alone_and_the_pool_recovers(
+    two_workers: ExtractPool,
+) -> None:
+    async def scenario() -> list[str]:
+        with pytest.raises(WorkerCrashed):
+            await two_workers.run(crash)
+        return await asyncio.gather(*(two_workers.run(echo, str(n)) for n in range(6)))
+
+    assert asyncio.run(scenario()) == [str(n) for n in range(6)]
+    assert two_workers.crashes == 2  # the crashing call was tried twice
+
+
+def test_calls_caught_in_a_crash_are_tried_again(two_workers: ExtractPool, tmp_path: Path) -> None:
+    async def scenario() -> list[str]:
+        bystander = asyncio.ensure_future(two_workers.run(slow_echo, "bystander", 1.0))
+        await asyncio.sleep(0.3)  # the bystander is running when the other call crashes
+        culprit = two_workers.run(crash_once, str(tmp_path / "crashed"))
+        return list(await asyncio.gather(bystander, culprit))
+
+    assert asyncio.run(scenario()) == ["bystander", "survived"]
+    assert two_workers.crashes == 1
+
+
+def test_work_in_flight_is_capped() -> None:
+    one_worker = ExtractPool(1, 2)
+    seen: list[int] = []
+
+    async def scenario() -> list[str]:
+        calls = asyncio.gather(*(one_worker.run(slow_echo, str(n), 0.05) for n in range(8)))
+        while not calls.done():
+            seen.append(one_worker.in_flight)
+            await asyncio.sleep(0.01)
+        return list(await calls)
+
+    try:
+        assert asyncio.run(scenario()) == [str(n) for n in range(8)]
+    finally:
+        one_worker.shutdown()
+    assert max(seen) == 2 and one_worker.in_flight == 0
+
+
+def test_one_pool_per_process_shut_down_by_its_last_user() -> None:
+    first, second = pool.acquire(1, 2), pool.acquire(1, 2)
+    assert first is second and first.users == 2
+    assert asyncio.run(first.run(echo, "started")) == "started"
+    asyncio.run(pool.release(first))
+    assert second._executor is not None  # still in use
+    asyncio.run(pool.release(second))
+    assert second._executor is None
+    assert pool.acquire(1, 2) is not first
+    asyncio.run(pool.release(pool.acquire(1, 2)))
+
+
+# --- the pipeline with workers -----------------------------------------------------------------
+
+
+class PoolSpider(Spider):
+    name = "pooled"
+    rules = SiteRules(story="article", title="h1", body="article")
+    page_failures = 0
+
+
+def story(n: int) -> Story:
+    html = (
+        f"<html><body><article><h1>Story {n}</h1><p>Body of story {n}.</p></article></body></html>"
+    )
+    return Story(url=f"https://news.test/{n}", site="s", html=html)
+
+
+def test_pipeline_counts_a_page_that_kills_workers_as_failed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    crawler = get_crawler(PoolSpider, {"NEWSMON_EXTRACT_WORKERS": 2})
+    crawler.spider = spider = PoolSpider()
+    pipeline = ExtractPipeline.from_crawler(crawler)
+    pipeline.open_spider()
+
+    async def scenario() -> list[Story]:
+        monkeypatch.setattr(pipelines.extract, "extract_page", crash)
+        with pytest.raises(DropItem, match="^extraction failed") as raised:
+            await pipeline.process_item(story(0))
+        assert raised.value.log_level == "ERROR"
+        monkeypatch.undo()
+        done = await asyncio.gather(*(pipeline.process_item(story(n)) for n in range(1, 5)))
+        await pipeline.close_spider()
+        return list(done)
+
+    done = asyncio.run(scenario())
+    assert [s.title for s in done] == [f"Story {n}" for n in range(1, 5)]
+    assert spider.page_failures == 1
+
+
+def test_worker_count_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert extract_workers(Settings({"NEWSMON_EXTRACT_WORKERS": "0"})) == 0
+    assert extract_workers(Settings({"NEWSMON_EXTRACT_WORKERS": 3})) == 3
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    assert extract_workers(Settings({"NEWSMON_EXTRACT_WORKERS": None})) == 0  # one core
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    assert extract_workers(Settings({})) == 4
