@@ -19,7 +19,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import pytest
 import sqlite_utils
 import yaml
 
@@ -41,18 +40,6 @@ WATCHES = [
 ]
 
 
-@pytest.fixture
-def caliber_server() -> Iterator[ReplicaServer]:
-    with ReplicaServer(caliber()) as server:
-        yield server
-
-
-@pytest.fixture
-def eqmint_server() -> Iterator[ReplicaServer]:
-    with ReplicaServer(eqmint()) as server:
-        yield server
-
-
 def write_config(tmp_path: Path, sites: list[dict], **extra: object) -> Path:
     """A config file in tmp_path with the seed watches, the given sites, and ``extra`` keys."""
     doc = {"database": "newsmon.db", "watches": WATCHES, "sites": sites, **extra}
@@ -67,14 +54,6 @@ def seed_sites(caliber_server: ReplicaServer, eqmint_server: ReplicaServer) -> l
         {"name": "caliber", "spider": "caliber", "url": caliber_server.base_url},
         {"name": "eqmint", "spider": "eqmint", "url": eqmint_server.base_url},
     ]
-
-
-@pytest.fixture
-def seed_config(
-    tmp_path: Path, caliber_server: ReplicaServer, eqmint_server: ReplicaServer
-) -> Path:
-    """The shipped config's sites and watches, pointed at the two replica servers."""
-    return write_config(tmp_path, seed_sites(caliber_server, eqmint_server))
 
 
 def crawl_seed_replicas(folder: Path) -> Path:

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from replica.server import ReplicaServer
-from tests.helpers import run_newsmon, write_config
+from replica.sites import caliber, eqmint
+from tests.helpers import run_newsmon, seed_sites, write_config
 
 RARE_EARTHS = re.compile(r"\brare[-\s]+earths?\b", re.I)
 TAKAICHI = re.compile(r"\btakaichi", re.I)
@@ -40,11 +43,24 @@ def db_rows(config: Path, sql: str) -> list[sqlite3.Row]:
         conn.close()
 
 
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One crawl of both replica sites, shared by the tests that read its record; the
+    replicas stay up for the tests that crawl again (on a copy)."""
+    with ReplicaServer(caliber()) as cal, ReplicaServer(eqmint()) as eqm:
+        config = write_config(tmp_path_factory.mktemp("crawl"), seed_sites(cal, eqm))
+        result = run_newsmon(config, "crawl")
+        assert result.returncode == 0, result.stdout + result.stderr
+        yield config
+
+
 @pytest.fixture
-def crawled(seed_config: Path) -> Path:
-    result = run_newsmon(seed_config, "crawl")
-    assert result.returncode == 0, result.stdout + result.stderr
-    return seed_config
+def crawled_copy(crawled: Path, tmp_path: Path) -> Path:
+    """A private copy of the crawled folder (config and database), for tests that write."""
+    for path in crawled.parent.iterdir():
+        if path.is_file():
+            shutil.copy2(path, tmp_path / path.name)
+    return tmp_path / crawled.name
 
 
 def test_every_story_lands_with_exactly_the_watches_its_own_text_matches(
@@ -114,17 +130,17 @@ def test_other_languages_found_through_rss_keep_their_language(crawled: Path) ->
     assert languages.get("az") == "az"
 
 
-def test_second_crawl_adds_nothing_and_changes_no_story(crawled: Path) -> None:
+def test_second_crawl_adds_nothing_and_changes_no_story(crawled_copy: Path) -> None:
     before = db_rows(
-        crawled, "SELECT id, url, version, content_hash, text FROM articles ORDER BY id"
+        crawled_copy, "SELECT id, url, version, content_hash, text FROM articles ORDER BY id"
     )
-    again = run_newsmon(crawled, "crawl")
+    again = run_newsmon(crawled_copy, "crawl")
     assert again.returncode == 0, again.stderr
     after = db_rows(
-        crawled, "SELECT id, url, version, content_hash, text FROM articles ORDER BY id"
+        crawled_copy, "SELECT id, url, version, content_hash, text FROM articles ORDER BY id"
     )
     assert [tuple(r) for r in after] == [tuple(r) for r in before]
-    runs = db_rows(crawled, "SELECT * FROM runs ORDER BY id")
+    runs = db_rows(crawled_copy, "SELECT * FROM runs ORDER BY id")
     assert [r["status"] for r in runs] == ["ok"] * 4
     assert all(r["articles_new"] == 0 and r["articles_changed"] == 0 for r in runs[2:])
     assert "new 0  changed 0" in again.stdout
