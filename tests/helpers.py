@@ -66,17 +66,20 @@ def crawl_seed_replicas(folder: Path) -> Path:
     return config
 
 
-def run_newsmon(config: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """`newsmon -c CONFIG ARGS...` as a real subprocess (a crawl needs a fresh Twisted reactor)."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    env.pop("NEWSMON_CONFIG", None)
+def run_newsmon(
+    config: Path, *args: str, env: Mapping[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """`newsmon -c CONFIG ARGS...` as a real subprocess (a crawl needs a fresh Twisted
+    reactor), with extra environment variables."""
+    full = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    full.pop("NEWSMON_CONFIG", None)
     return subprocess.run(
         [sys.executable, "-m", "crawler", "-c", str(config), *args],
         capture_output=True,
         text=True,
         timeout=timeout,
         cwd=REPO,
-        env=env,
+        env=full,
     )
 
 
@@ -269,22 +272,6 @@ def sitemap(urls: list[str]) -> bytes:
         '<?xml version="1.0" encoding="UTF-8"?>'
         f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>'
     ).encode()
-
-
-def newsmon(
-    config: Path, *args: str, env: Mapping[str, str] | None = None, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    """`newsmon -c CONFIG ARGS...` as a subprocess, with extra environment variables."""
-    full = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
-    full.pop("NEWSMON_CONFIG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "crawler", "-c", str(config), *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=REPO,
-        env=full,
-    )
 
 
 @dataclass

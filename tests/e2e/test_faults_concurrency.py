@@ -19,7 +19,7 @@ from replica.base import Story
 from replica.server import ReplicaServer
 from replica.sinks import WebhookSink
 from replica.sites import ledger
-from tests.helpers import REPO, filler, newsmon, rows, write_config
+from tests.helpers import REPO, filler, rows, run_newsmon, write_config
 
 DURATION = 55  # seconds of overlapping work
 ONE_OFFS = [
@@ -104,7 +104,7 @@ def test_daemon_and_one_off_commands_share_the_database_without_lock_errors(
                 for args in itertools.cycle(ONE_OFFS):
                     if time.monotonic() - started > DURATION:
                         break
-                    result = newsmon(config, *args, timeout=60)
+                    result = run_newsmon(config, *args, timeout=60)
                     outputs.append((args, result.returncode, result.stdout + result.stderr))
             finally:
                 stop.set()

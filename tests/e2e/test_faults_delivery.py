@@ -21,7 +21,7 @@ from crawler.alerts.delivery import LEASE, deliver_pending
 from crawler.config import load_config
 from crawler.db import connect
 from replica.server import ReplicaServer
-from tests.helpers import REPO, newsmon, rows, write_config
+from tests.helpers import REPO, rows, run_newsmon, write_config
 
 POST_SECONDS = 0.4
 
@@ -73,7 +73,7 @@ def test_kill_during_delivery_loses_nothing_and_resends_at_most_the_one_in_fligh
             [{"name": "caliber", "spider": "caliber", "url": caliber_server.base_url}],
             alerts={"slack": {"webhook_url": hook.url, "mode": "instant"}},
         )
-        crawl = newsmon(config, "crawl", "--no-deliver")
+        crawl = run_newsmon(config, "crawl", "--no-deliver")
         assert crawl.returncode == 0, crawl.stdout + crawl.stderr
         db = tmp_path / "newsmon.db"
         queued = rows(db, "SELECT count(*) FROM alerts WHERE status = 'pending'")[0][0]
@@ -97,7 +97,7 @@ def test_kill_during_delivery_loses_nothing_and_resends_at_most_the_one_in_fligh
         assert 0 < sent_before < queued
 
         # The claimed alerts are leased to the dead process: another sender leaves them alone.
-        again = newsmon(config, "alerts", "flush")
+        again = run_newsmon(config, "alerts", "flush")
         assert again.returncode == 0, again.stderr
         assert len(hook.posts) == sent_before
         marked = rows(db, "SELECT count(*) FROM alerts WHERE status = 'sent'")[0][0]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from replica.server import ReplicaServer
 from replica.sites import story_path
-from tests.helpers import FAST_ENV, REPO, newsmon, runs, stored, write_config
+from tests.helpers import FAST_ENV, REPO, run_newsmon, runs, stored, write_config
 
 TIME_LIMIT = 30
 
@@ -61,7 +61,7 @@ def test_each_fault_costs_only_its_page_and_is_recorded(
         ],
     )
     started = time.monotonic()
-    result = newsmon(config, "--log-level", "INFO", "crawl", env=FAST_ENV)
+    result = run_newsmon(config, "--log-level", "INFO", "crawl", env=FAST_ENV)
     took = time.monotonic() - started
     assert result.returncode == 0, result.stdout + result.stderr  # partial runs are not failures
     assert took < TIME_LIMIT, f"the crawl took {took:.0f} s"
@@ -165,7 +165,7 @@ def test_a_crawl_stops_at_its_time_limit_when_downloads_time_out(
         ],
     )
     started = time.monotonic()
-    result = newsmon(config, "crawl", env=FAST_ENV)
+    result = run_newsmon(config, "crawl", env=FAST_ENV)
     took = time.monotonic() - started
     assert result.returncode == 1
     assert took < 3 + 2 + 6, f"stopped after {took:.0f} s"

@@ -10,7 +10,7 @@ import yaml
 
 from crawler.config import ConfigError, load_config, parse_config
 from crawler.crawling.runner import environment_settings, hard_stop_grace
-from tests.helpers import newsmon
+from tests.helpers import run_newsmon
 
 BASE = {
     "watches": [{"name": "rare-earths", "query": '"rare earths"'}],
@@ -99,7 +99,7 @@ def test_crawl_with_a_bad_environment_override_fails_before_crawling(tmp_path: P
     config = tmp_path / "cfg.yaml"
     doc = {**BASE, "sites": [{"name": "x", "spider": "generic", "url": "http://127.0.0.1:9/"}]}
     config.write_text(yaml.safe_dump(doc))
-    result = newsmon(config, "crawl", env={"NEWSMON_DOWNLOAD_TIMEOUT": "-1"})
+    result = run_newsmon(config, "crawl", env={"NEWSMON_DOWNLOAD_TIMEOUT": "-1"})
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "Error: NEWSMON_DOWNLOAD_TIMEOUT: not a non-negative number: '-1'"

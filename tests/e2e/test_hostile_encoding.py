@@ -11,7 +11,7 @@ import pytest
 from crawler.extract.html import decode_html, html_encoding
 from replica.server import ReplicaServer
 from replica.sites import story_path
-from tests.helpers import newsmon, rows, runs, stored, write_config
+from tests.helpers import rows, run_newsmon, runs, stored, write_config
 
 RUSSIAN = (
     "Санаэ Такаити и президент США Дональд Трамп подписали соглашение о редкоземельных металлах."
@@ -105,7 +105,7 @@ def test_crawled_pages_in_any_encoding_are_stored_as_unicode_and_match(
         [{"name": "caliber", "spider": "caliber", "url": caliber_server.base_url}],
         watches=watches,
     )
-    result = newsmon(config, "crawl")
+    result = run_newsmon(config, "crawl")
     assert result.returncode == 0, result.stdout + result.stderr
     db = tmp_path / "newsmon.db"
     assert runs(db)["caliber"][0] == "ok"

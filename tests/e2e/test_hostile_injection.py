@@ -17,7 +17,7 @@ from replica.base import Story
 from replica.server import ReplicaServer
 from replica.sinks import SmtpSink, WebhookSink
 from replica.sites import story_path
-from tests.helpers import newsmon, stored, write_config
+from tests.helpers import run_newsmon, stored, write_config
 
 EVIL = "http://evil.example/x"
 HOSTILE = (
@@ -66,7 +66,7 @@ def crawl_hostile_story(
             "slack": {"webhook_url": hook.url, "mode": "instant"},
         },
     )
-    result = newsmon(config, "crawl")
+    result = run_newsmon(config, "crawl")
     assert result.returncode == 0, result.stdout + result.stderr
     return config
 
@@ -148,7 +148,7 @@ def check_slack(posts: list) -> None:
 
 def check_terminal(config: Path) -> None:
     for args in (["articles"], ["search", "Takaichi"], ["status"]):
-        result = newsmon(config, *args)
+        result = run_newsmon(config, *args)
         assert result.returncode == 0, result.stderr
         out = result.stdout
         for bad in ("\x1b", "\x00", "\r", "\u202e", "\u202c"):
@@ -160,7 +160,7 @@ def check_terminal(config: Path) -> None:
 
 
 def check_feed(config: Path) -> None:
-    result = newsmon(config, "feed")
+    result = run_newsmon(config, "feed")
     assert result.returncode == 0, result.stderr
     root = etree.fromstring(result.stdout.encode())  # raises if not well-formed
     ns = {"a": "http://www.w3.org/2005/Atom"}

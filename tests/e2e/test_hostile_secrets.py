@@ -13,7 +13,7 @@ from pathlib import Path
 
 from replica.server import ReplicaServer
 from replica.sinks import SmtpSink, WebhookSink
-from tests.helpers import REPO, database_bytes, newsmon, rows, write_config
+from tests.helpers import REPO, database_bytes, rows, run_newsmon, write_config
 
 PASSWORD = "pw-Qx7-S3CRET-9z"
 USER = "alerts-user"
@@ -80,7 +80,7 @@ def test_secrets_stay_out_of_logs_errors_status_and_the_database(
             },
         )
         # A crawl at DEBUG whose delivery fails on both channels: errors are recorded.
-        crawl = newsmon(config, "--log-level", "DEBUG", "crawl", env=env)
+        crawl = run_newsmon(config, "--log-level", "DEBUG", "crawl", env=env)
         assert crawl.returncode == 0, crawl.stderr[-3000:]
         errors = [
             e
@@ -96,9 +96,9 @@ def test_secrets_stay_out_of_logs_errors_status_and_the_database(
         assert smtp.logins and smtp.messages and hook.posts
         # A channel that is down, and a login that is refused.
         hook.stop()
-        slack_down = newsmon(config, "alerts", "test", "slack", env=env)
+        slack_down = run_newsmon(config, "alerts", "test", "slack", env=env)
         assert slack_down.returncode == 1 and "failed" in slack_down.stderr
-        bad_login = newsmon(
+        bad_login = run_newsmon(
             config,
             "alerts",
             "test",
@@ -106,9 +106,9 @@ def test_secrets_stay_out_of_logs_errors_status_and_the_database(
             env={"NEWSMON_TEST_SMTP_PASSWORD": PASSWORD + "-wrong"},
         )
         assert bad_login.returncode == 1
-        status = newsmon(config, "status", env=env)
-        status_json = newsmon(config, "status", "--json", env=env)
-        check = newsmon(config, "check", env=env)
+        status = run_newsmon(config, "status", env=env)
+        status_json = run_newsmon(config, "status", "--json", env=env)
+        check = run_newsmon(config, "check", env=env)
         outputs = {
             "crawl": crawl.stdout + crawl.stderr,
             "daemon": daemon,

@@ -10,7 +10,7 @@ import pytest
 
 from crawler.discovery import parsers as discovery
 from replica.server import ReplicaServer
-from tests.helpers import StaticSite, database_bytes, newsmon, runs, stored, write_config
+from tests.helpers import StaticSite, database_bytes, run_newsmon, runs, stored, write_config
 
 SITEMAP_NS = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
 _LOL = '<!ENTITY lol "lol">' + "".join(
@@ -104,7 +104,7 @@ def test_hostile_sources_fail_alone_and_leak_nothing(
                 {"name": "eqmint", "spider": "eqmint", "url": eqmint_server.base_url},
             ],
         )
-        result = newsmon(config, "--log-level", "INFO", "crawl")
+        result = run_newsmon(config, "--log-level", "INFO", "crawl")
         assert evil.requests == [], "an external entity or DTD was fetched"
     assert result.returncode == 0, result.stdout + result.stderr  # partial is not a failure
     db = tmp_path / "newsmon.db"
