@@ -148,6 +148,14 @@ def slack_cfg(mode: str = "instant") -> dict[str, Any]:
     return {"webhook_url_env": WEBHOOK_ENV, "mode": mode, "timeout": 5}
 
 
+APPRISE_ENV = "NEWSMON_TEST_APPRISE_URL"
+
+
+def channel(name: str, kind: str, **settings: Any) -> dict[str, Any]:
+    """One entry of ``alerts.channels``."""
+    return {"name": name, "type": kind, **settings}
+
+
 def write_alerts_config(tmp_path: Path, **channels: dict[str, Any]) -> Path:
     """A config file in tmp_path with the test watches and these alert channels."""
     raw = {

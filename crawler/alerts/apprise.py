@@ -150,9 +150,17 @@ def _captured() -> Iterator[Any]:
     """Apprise's log lines of one call, kept from newsmon's log (they may name the URL)."""
     import apprise
 
-    logging.getLogger(apprise.logger.name).propagate = False
+    _quiet(logging.getLogger(apprise.logger.name))
     with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as log:
         yield log
+
+
+def _quiet(apprise_logger: logging.Logger) -> None:
+    """Apprise's own log lines (which may hold the URL at DEBUG) never reach newsmon's log,
+    nor Python's last-resort stderr handler."""
+    apprise_logger.propagate = False
+    if not any(isinstance(h, logging.NullHandler) for h in apprise_logger.handlers):
+        apprise_logger.addHandler(logging.NullHandler())
 
 
 def _last_lines(text: str, count: int = 2) -> str:

@@ -24,6 +24,8 @@ from crawler.alerts.render import APP, clean, highlight, label, subject, title_o
 MARKDOWN, TEXT = "markdown", "text"
 _MARKUP = re.compile(r"([\\`*_\[\]<>&~|#])")
 _MENTION = re.compile(r"@(?=\w)")
+# What opens a block (list item, setext underline, numbered list) when a line starts with it.
+_BLOCK_START = re.compile(r"^(\s*\d*)([-+=.)])")
 _URL_ENDERS = {"(": "%28", ")": "%29", " ": "%20", "<": "%3C", ">": "%3E", "\\": "%5C"}
 ZWSP = "\u200b"
 
@@ -46,6 +48,11 @@ def defuse(text: str) -> str:
 def md(text: str) -> str:
     """Untrusted text as literal Markdown: markup characters escaped, mentions defused."""
     return defuse(_MARKUP.sub(r"\\\1", text))
+
+
+def unblock(markdown: str) -> str:
+    """Escaped text that starts a line, kept from opening a list or a setext heading."""
+    return _BLOCK_START.sub(r"\1\\\2", markdown, count=1)
 
 
 def md_link(text: str, url: str | None) -> str:
@@ -83,7 +90,9 @@ def markdown_body(alerts: Sequence[Alert]) -> str:
 def markdown_story(alert: Alert) -> str:
     """One alert as Markdown paragraphs: headline, where and when, snippets, changes."""
     if alert.is_notice:
-        return f"**{md(label(alert))}:** {md(clean(alert.site))}\n{md(clean(alert.message))}"
+        return (
+            f"**{md(label(alert))}:** {md(clean(alert.site))}\n{unblock(md(clean(alert.message)))}"
+        )
     lines = [
         f"**{md(label(alert))}:** {md_link(title_of(alert), alert.url)}\n"
         f"Site: {md(clean(alert.site))} · Published: {md(when(alert.published))} · "
