@@ -138,7 +138,6 @@ class _Pass:
     def run(self, everything: bool) -> None:
         ready = None if everything else self._ready
         rows = outbox.claim_due(self.db, self.channel.name, self.now, LEASE, everything, ready)
-        self._report_held()
         alerts = [a for a in (self._load(r) for r in rows) if a is not None]
         if not alerts:
             return
@@ -158,18 +157,14 @@ class _Pass:
         schedule = self.channel.schedule
         if schedule is None or row["article_id"] is None or row["attempts"] > 0:
             return True
-        return schedule.due(row["created_at"], self.now)
-
-    def _report_held(self) -> None:
-        schedule = self.channel.schedule
-        if schedule is None:
-            return
-        waiting = [
-            q for q in outbox.held(self.db, self.channel.name) if not schedule.due(q, self.now)
-        ]
-        if waiting:
-            release = schedule.release(parse_iso(waiting[0]))
-            self.report.held[self.channel.name] = (len(waiting), release)
+        if schedule.due(row["created_at"], self.now):
+            return True
+        count, first = self.report.held.get(self.channel.name, (0, None))
+        release = schedule.release(parse_iso(row["created_at"]))
+        if first is not None and release is not None:
+            release = min(first, release)
+        self.report.held[self.channel.name] = (count + 1, release or first)
+        return False
 
     def _load(self, row: dict) -> Alert | None:
         try:

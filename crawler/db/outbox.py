@@ -192,17 +192,6 @@ def count_pending(db: sqlite_utils.Database) -> int:
     return int(db.execute("SELECT count(*) FROM alerts WHERE status = 'pending'").fetchone()[0])
 
 
-def held(db: sqlite_utils.Database, channel: str) -> list[str]:
-    """When each never-attempted pending story alert of ``channel`` was queued (what a
-    digest schedule may be holding), oldest first."""
-    rows = db.execute(
-        "SELECT created_at FROM alerts WHERE status = 'pending' AND channel = ? "
-        "AND attempts = 0 AND article_id IS NOT NULL ORDER BY created_at",
-        (channel,),
-    ).fetchall()
-    return [r[0] for r in rows]
-
-
 @dataclass(frozen=True)
 class RetryPolicy:
     """How often and how long to retry: ``backoff`` doubling per attempt, capped."""
