@@ -293,3 +293,20 @@ def test_an_apprise_channel_without_apprise_installed_is_a_config_error(
         "cfg.yaml: alerts.channels[0]: channel 'ops' of type apprise needs the Apprise "
         "library: pip install 'newsmon[apprise]'"
     )
+
+
+def test_the_readme_alerts_example_is_a_valid_config() -> None:
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("\n## Alerts\n") :]
+    example = section[
+        section.index("```yaml\n") + 8 : section.index("\n```", section.index("```yaml"))
+    ]
+
+    cfg = parse_config({**yaml.safe_load(example), "sites": BASE["sites"]})
+
+    assert list(cfg.alerts.named) == ["morning-mail", "japan-desk", "ops-hook"]
+    assert cfg.routes() == {
+        "rare-earths": ("morning-mail", "ops-hook"),
+        "takaichi": ("japan-desk", "ops-hook"),
+    }
+    assert cfg.alerts.operator_channels() == ["ops-hook"]
