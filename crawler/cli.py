@@ -59,7 +59,7 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
 @click.version_option(package_name="newsmon")
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None, log_level: str) -> None:
-    """newsmon: watch news sites for topics; store stories in SQLite; alert by email and Slack.
+    """newsmon: watch news sites for topics; store stories in SQLite; send alerts where you read.
 
     \b
     Example:
@@ -191,8 +191,8 @@ def _deliver(ctx: click.Context) -> None:
 
     with open_db(ctx) as db:
         report = deliver_pending(db, get_config(ctx))
-    if report:
-        click.echo(str(report))
+    if report or report.held:
+        click.echo(terminal_safe(str(report)))
 
 
 @cli.command()
@@ -432,7 +432,7 @@ def check(ctx: click.Context) -> None:
     where = config.path or Path("?")
     click.echo(
         f"{where}: OK ({len(config.sites)} sites, {len(config.watches)} watches, "
-        f"channels: {', '.join(config.alerts.channels) or 'none'})"
+        f"channels: {', '.join(config.alerts.named) or 'none'})"
     )
 
 
@@ -444,6 +444,7 @@ def alerts_group() -> None:
     Example:
         newsmon alerts test slack
         newsmon alerts flush
+        newsmon alerts flush morning-mail
     """
 
 
@@ -452,7 +453,8 @@ def alerts_group() -> None:
 @click.pass_context
 @friendly
 def alerts_test(ctx: click.Context, channel: str) -> None:
-    """Send a sample alert on CHANNEL (a key under 'alerts:', e.g. email or slack).
+    """Send a sample alert on CHANNEL, a channel's name: email or slack (the channels under
+    'alerts.email' and 'alerts.slack'), or the name of one under 'alerts.channels'.
 
     Exits 1 if the server refuses it (its answer is printed), 2 if the channel is not
     configured.
@@ -460,6 +462,7 @@ def alerts_test(ctx: click.Context, channel: str) -> None:
     \b
     Example:
         newsmon alerts test email
+        newsmon alerts test japan-desk
     """
     from crawler.alerts.delivery import DeliveryError, UnknownChannelError, send_test
 
@@ -474,21 +477,29 @@ def alerts_test(ctx: click.Context, channel: str) -> None:
 
 
 @alerts_group.command("flush")
+@click.argument("channels", nargs=-1, metavar="[CHANNEL]...")
 @click.pass_context
 @friendly
-def alerts_flush(ctx: click.Context) -> None:
-    """Deliver every pending alert now, including those waiting to be retried.
+def alerts_flush(ctx: click.Context, channels: tuple[str, ...]) -> None:
+    """Deliver every pending alert now on the named channels (all if none), including those
+    waiting to be retried and those held for a scheduled digest (which go out as that
+    digest, early).
 
-    Prints how many were sent, failed and are still pending.
+    Prints how many were sent, failed and are still pending. Exits 2 if a channel is not
+    configured.
 
     \b
     Example:
         newsmon alerts flush
+        newsmon alerts flush morning-mail
     """
-    from crawler.alerts.delivery import deliver_pending
+    from crawler.alerts.delivery import UnknownChannelError, deliver_pending
 
     with open_db(ctx) as db:
-        report = deliver_pending(db, get_config(ctx), everything=True)
+        try:
+            report = deliver_pending(db, get_config(ctx), everything=True, channels=channels)
+        except UnknownChannelError as exc:
+            raise UserError(terminal_safe(str(exc))) from None
     click.echo(terminal_safe(str(report)))
 
 

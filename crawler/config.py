@@ -7,15 +7,19 @@ Every problem is reported as a :class:`ConfigError` naming the key path, before 
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from crawler.cron import cron_trigger
 
 DEFAULT_CONFIG = Path("config/newsmon.yaml")
 ENV_CONFIG = "NEWSMON_CONFIG"
@@ -47,6 +51,9 @@ class Watch(_Model):
 
     name: str = Field(description="Unique name, used in the database and on the CLI.")
     query: str = Field(description="SQLite FTS5 query over title + body.")
+    channels: list[str] | None = Field(
+        None, description="The alert channels this watch alerts on (default: every channel)."
+    )
 
     @field_validator("name")
     @classmethod
@@ -144,9 +151,71 @@ class Site(_Model):
         return parse_interval(self.time_limit).total_seconds()
 
 
-class EmailChannel(_Model):
+class _Channel(_Model):
+    """What every alert channel has: a name, how it sends, and an optional digest schedule."""
+
+    name: str | None = Field(
+        None,
+        description="Unique name, used by watches[].channels, alerts.operator and the CLI; "
+        "required under alerts.channels (alerts.email and alerts.slack are named email, slack).",
+    )
+    mode: Literal["digest", "instant"] = Field(
+        "instant", description="instant: one message per story; digest: one per delivery pass."
+    )
+    digest: str | None = Field(
+        None,
+        description="Crontab line: hold alerts and send them as one digest at these times "
+        "(e.g. '0 8 * * 1-5'); health notices are not held.",
+    )
+    timezone: str | None = Field(
+        None, description="Time zone of the digest schedule, e.g. Europe/Berlin (default: host)."
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name_ok(cls, v: str | None) -> str | None:
+        if v is not None and not _NAME.match(v):
+            raise ValueError(f"bad name {v!r} (letters, digits, '-', '_', '.')")
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone_ok(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                ZoneInfo(v)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone {v!r} (use e.g. Europe/Berlin, UTC)") from None
+        return v
+
+    @field_validator("digest")
+    @classmethod
+    def _cron_ok(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                cron_trigger(v)
+            except ValueError as exc:
+                raise ValueError(f"bad cron expression {v!r}: {exc}") from None
+        return v
+
+    @model_validator(mode="after")
+    def _schedule_ok(self) -> _Channel:
+        if self.digest is None and self.timezone is not None:
+            raise ValueError("'timezone' applies to a 'digest' schedule; give one")
+        if self.digest is not None and "mode" in self.model_fields_set and self.mode == "instant":
+            raise ValueError("a 'digest' schedule needs mode: digest (or no mode)")
+        return self
+
+    @property
+    def is_digest(self) -> bool:
+        """One message for many alerts (per delivery pass, or at the digest times)."""
+        return self.mode == "digest" or self.digest is not None
+
+
+class EmailChannel(_Channel):
     """SMTP delivery."""
 
+    type: Literal["email"] = "email"
     host: str = Field(description="SMTP server host.")
     port: int = Field(587, ge=1, le=65535, description="SMTP server port.")
     security: Literal["none", "starttls", "ssl"] = Field("starttls", description="Transport.")
@@ -171,12 +240,12 @@ class EmailChannel(_Model):
         return os.environ.get(self.password_env) if self.password_env else None
 
 
-class SlackChannel(_Model):
+class SlackChannel(_Channel):
     """Slack incoming webhook delivery."""
 
+    type: Literal["slack"] = "slack"
     webhook_url_env: str | None = Field(None, description="Env variable with the webhook URL.")
     webhook_url: str | None = Field(None, description="Webhook URL inline (local testing only).")
-    mode: Literal["digest", "instant"] = Field("instant", description="One post per pass or story.")
     timeout: float = Field(15, gt=0, description="Seconds before a post gives up.")
 
     @field_validator("webhook_url")
@@ -199,11 +268,49 @@ class SlackChannel(_Model):
         return self.webhook_url
 
 
-class Alerts(_Model):
-    """Alert channels and delivery policy."""
+class AppriseChannel(_Channel):
+    """Any service Apprise knows (Teams, Telegram, Discord, ntfy, Matrix, JSON webhooks ...),
+    by its Apprise URL. Needs the optional extra: ``pip install 'newsmon[apprise]'``."""
 
-    email: EmailChannel | None = None
-    slack: SlackChannel | None = None
+    type: Literal["apprise"] = "apprise"
+    url_env: str | None = Field(None, description="Env variable with the Apprise URL.")
+    url: str | None = Field(None, description="Apprise URL inline (local testing only).")
+
+    @field_validator("url")
+    @classmethod
+    def _url_ok(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://\S", v):
+            raise ValueError("not an Apprise URL (scheme://...)")  # may hold a secret: not quoted
+        return v
+
+    @model_validator(mode="after")
+    def _has_url(self) -> AppriseChannel:
+        if not (self.url_env or self.url):
+            raise ValueError("give 'url_env' (or 'url' for local testing)")
+        return self
+
+    def apprise_url(self) -> str | None:
+        """The Apprise URL, read from the environment when configured that way."""
+        if self.url_env:
+            return os.environ.get(self.url_env)
+        return self.url
+
+
+ChannelConfig = EmailChannel | SlackChannel | AppriseChannel
+CHANNEL_TYPES = ("email", "slack", "apprise")
+
+
+class Alerts(_Model):
+    """Alert channels, where notices go, and the delivery policy."""
+
+    email: EmailChannel | None = Field(None, description="The channel named 'email'.")
+    slack: SlackChannel | None = Field(None, description="The channel named 'slack'.")
+    channels: list[Annotated[ChannelConfig, Field(discriminator="type")]] = Field(
+        default_factory=list, description="Named channels of any type (email, slack, apprise)."
+    )
+    operator: list[str] | None = Field(
+        None, description="Channels that get site health notices (default: every channel)."
+    )
     max_attempts: int = Field(8, ge=1, description="Attempts before an alert is marked failed.")
     backoff: str = Field("1m", description="First retry delay; doubles on every attempt.")
 
@@ -214,10 +321,51 @@ class Alerts(_Model):
         return v
 
     @property
-    def channels(self) -> dict[str, EmailChannel | SlackChannel]:
-        """Configured channels by their config key."""
-        found = {"email": self.email, "slack": self.slack}
-        return {k: v for k, v in found.items() if v is not None}
+    def named(self) -> dict[str, ChannelConfig]:
+        """Every configured channel by its name, in the order of the file."""
+        found: dict[str, ChannelConfig] = {}
+        if self.email is not None:
+            found["email"] = self.email
+        if self.slack is not None:
+            found["slack"] = self.slack
+        for channel in self.channels:
+            found.setdefault(channel.name or "", channel)
+        return found
+
+    def operator_channels(self) -> list[str]:
+        """Where health (and other operator) notices go: ``operator``, else every channel."""
+        return list(self.named) if self.operator is None else list(self.operator)
+
+    def _check(self) -> None:
+        """Names present and unique, references known; errors name the key path."""
+        if self.email is not None and self.email.name not in (None, "email"):
+            raise ValueError(
+                "alerts.email.name: this channel is named 'email' (rename it by "
+                "moving it under alerts.channels)"
+            )
+        if self.slack is not None and self.slack.name not in (None, "slack"):
+            raise ValueError(
+                "alerts.slack.name: this channel is named 'slack' (rename it by "
+                "moving it under alerts.channels)"
+            )
+        seen = {k for k in ("email", "slack") if getattr(self, k) is not None}
+        for i, channel in enumerate(self.channels):
+            if channel.name is None:
+                raise ValueError(f"alerts.channels[{i}]: give the channel a name")
+            if channel.name in seen:
+                raise ValueError(
+                    f"alerts.channels[{i}].name: duplicate channel name {channel.name!r}"
+                )
+            seen.add(channel.name)
+        _known("alerts.operator", self.operator, seen)
+
+
+def _known(where: str, names: list[str] | None, known: set[str]) -> None:
+    """Every name in ``names`` is a configured channel, else an error at ``where[i]``."""
+    for i, name in enumerate(names or []):
+        if name not in known:
+            listed = ", ".join(sorted(known)) or "none"
+            raise ValueError(f"{where}[{i}]: unknown channel {name!r} (configured: {listed})")
 
 
 class Config(_Model):
@@ -268,6 +416,19 @@ class Config(_Model):
                     raise ValueError(f"duplicate {kind} name {item.name!r}")
                 seen.add(item.name)
         return self
+
+    @model_validator(mode="after")
+    def _channels_known(self) -> Config:
+        self.alerts._check()
+        known = set(self.alerts.named)
+        for i, watch in enumerate(self.watches):
+            _known(f"watches[{i}].channels", watch.channels, known)
+        return self
+
+    def routes(self) -> dict[str, tuple[str, ...]]:
+        """Each watch's alert channels: its ``channels``, else every configured channel."""
+        every = tuple(self.alerts.named)
+        return {w.name: every if w.channels is None else tuple(w.channels) for w in self.watches}
 
     def site(self, name: str) -> Site:
         """The site called ``name``, or a ConfigError listing the known ones."""
@@ -355,20 +516,35 @@ def _describe(exc: ValidationError) -> str:
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
+        elif err["type"] in ("union_tag_not_found", "union_tag_invalid"):
+            given = (err.get("ctx") or {}).get("tag")
+            msg = f"unknown channel type {given!r}" if given else "give the channel's type"
+            msg += f" ({', '.join(CHANNEL_TYPES)})"
         lines.append(f"{key}: {msg}" if key else msg)
     return "; ".join(lines)
 
 
 def _key_path(loc: tuple[int | str, ...]) -> str:
     out = ""
-    for part in loc:
+    for i, part in enumerate(loc):
+        if _is_union_tag(loc, i):
+            continue  # pydantic names the channel type in the path; the file does not
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
 
 
+def _is_union_tag(loc: tuple[int | str, ...], i: int) -> bool:
+    return (
+        i >= 2
+        and loc[i - 2] == "channels"
+        and isinstance(loc[i - 1], int)
+        and loc[i] in (CHANNEL_TYPES)
+    )
+
+
 def _check_semantics(cfg: Config, where: str) -> None:
-    """Checks that need more than one field: watch queries. (Spider names are checked by
-    ``crawler.crawling.registry.check_spiders``, which needs Scrapy.)"""
+    """Checks that need more than the file: watch queries, optional libraries. (Spider names
+    are checked by ``crawler.crawling.registry.check_spiders``, which needs Scrapy.)"""
     from crawler.db.matching import QueryError, validate_query
 
     for i, watch in enumerate(cfg.watches):
@@ -376,3 +552,14 @@ def _check_semantics(cfg: Config, where: str) -> None:
             validate_query(watch.query)
         except QueryError as exc:
             raise ConfigError(f"{where}watches[{i}].query: watch {watch.name!r}: {exc}") from None
+    for i, channel in enumerate(cfg.alerts.channels):
+        if channel.type == "apprise" and not apprise_installed():
+            raise ConfigError(
+                f"{where}alerts.channels[{i}]: channel {channel.name!r} of type apprise needs "
+                "the Apprise library: pip install 'newsmon[apprise]'"
+            )
+
+
+def apprise_installed() -> bool:
+    """Whether the optional Apprise library can be imported (without importing it)."""
+    return importlib.util.find_spec("apprise") is not None

@@ -1,5 +1,6 @@
-"""Render the README's alert pictures: crawl the replicas, catch the mail and the Slack post
-locally, save the HTML mail and take a screenshot of it with headless Chromium.
+"""Render the README's alert pictures: crawl the replicas, catch the mail, the Slack post and
+the Apprise webhook's message locally, save the HTML mail and take a screenshot of it with
+headless Chromium.
 
     .venv/bin/python docs/render_alerts.py   # needs Debian's chromium
 """
@@ -7,6 +8,7 @@ locally, save the HTML mail and take a screenshot of it with headless Chromium.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -14,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from replica.demo import demo_config
+from replica.demo import HOOK_ENV, demo_config
 from replica.server import ReplicaServer
 from replica.sinks import SmtpSink, WebhookSink
 from replica.sites import caliber, eqmint
@@ -39,16 +41,24 @@ def main() -> None:
         ReplicaServer(caliber()) as cal,
         ReplicaServer(eqmint()) as eqm,
         SmtpSink() as smtp,
+        WebhookSink() as slack,
         WebhookSink() as hook,
     ):
         config = Path(tmp) / "newsmon.yaml"
-        doc = demo_config(cal.base_url, eqm.base_url, smtp, hook)
+        doc = demo_config(cal.base_url, eqm.base_url, smtp, slack, hook)
         doc["sites"] = doc["sites"][:1]  # Caliber alone keeps the digest short for a picture
+        for watch in doc["watches"]:
+            del watch["channels"]  # every story on every channel: one of each kind to show
         config.write_text(yaml.safe_dump(doc))
-        subprocess.run([sys.executable, "-m", "crawler", "-c", str(config), "crawl"], check=True)
+        env = {**os.environ, HOOK_ENV: hook.apprise_url("json")}
+        for command in (["crawl"], ["alerts", "flush"]):  # the flush sends the held digest
+            crawler = [sys.executable, "-m", "crawler", "-c", str(config), *command]
+            subprocess.run(crawler, check=True, env=env)
         html = smtp.messages[0].message.get_body(preferencelist=("html",)).get_content()
         (DOCS / "alert-email.html").write_text(html)
-        (DOCS / "alert-slack.json").write_text(json.dumps(hook.posts[0], indent=2) + "\n")
+        (DOCS / "alert-slack.json").write_text(json.dumps(slack.posts[0], indent=2) + "\n")
+        apprise = json.dumps(hook.posts[0], indent=2, ensure_ascii=False)
+        (DOCS / "alert-apprise.json").write_text(apprise + "\n")
         subprocess.run(
             [
                 "chromium",

@@ -53,9 +53,11 @@ class StorePipeline:
 
     async def open_spider(self) -> None:
         spider: Any = self.crawler.spider
+        config = spider.config
         self.ctx = SaveContext(
-            watches=[(w.name, w.query) for w in spider.config.watches],
-            channels=list(spider.config.alerts.channels),
+            watches=[(w.name, w.query) for w in config.watches],
+            channels=list(config.alerts.named),
+            routes=config.routes(),
         )
         self.run_id = await self._on_writer(self._start, spider.config.database, spider.site.name)
         spider.run_id = self.run_id

@@ -1,4 +1,5 @@
-"""Local stand-ins for an SMTP server and a Slack incoming webhook, for tests and the demo.
+"""Local stand-ins for an SMTP server and a webhook (Slack's incoming webhooks, or any JSON or
+form endpoint such as Apprise's ``json://`` and ``form://`` post to), for tests and the demo.
 
 Both listen on 127.0.0.1 on a free port, collect what they receive, and can be told to fail:
 ``SmtpSink`` can be stopped (server down) and restarted on the same port, or answer a chosen
@@ -20,6 +21,7 @@ from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, cast
+from urllib.parse import parse_qsl
 
 HOST = "127.0.0.1"
 
@@ -144,7 +146,7 @@ class _WebhookHandler(BaseHTTPRequestHandler):
         with sink.lock:
             sink.requests.append((self.path, dict(self.headers), body))
             if 200 <= status < 300:
-                sink.posts.append(json.loads(body or b"null"))
+                sink.posts.append(_decode(self.headers.get("Content-Type") or "", body))
         data = reply.encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", "text/plain; charset=utf-8")
@@ -162,9 +164,10 @@ class _WebhookServer(ThreadingHTTPServer):
 
 
 class WebhookSink(_Running):
-    """An HTTP endpoint on 127.0.0.1 that acts like a Slack incoming webhook.
+    """An HTTP endpoint on 127.0.0.1 that acts like a Slack incoming webhook, or any webhook.
 
-    ``posts`` holds the JSON bodies it accepted (2xx answers), ``requests`` every request.
+    ``posts`` holds the bodies it accepted (2xx answers), decoded: JSON as parsed, a form as a
+    dict of its fields, anything else as text; ``requests`` every request.
     ``responses`` scripts the answers in order, each a status or (status, body), e.g.
     ``[500, 500, 200]`` or ``[(404, "no_service")]``; after the script it answers 200 "ok".
     ``url`` includes a secret-looking path, as a real webhook does.
@@ -180,6 +183,13 @@ class WebhookSink(_Running):
         self.script(responses)
         self._server: _WebhookServer | None = None
         self._thread: threading.Thread | None = None
+
+    def apprise_url(self, scheme: str = "json", query: str = "") -> str:
+        """An Apprise URL that posts here (``json``, ``form``, ``xml``), with a secret-looking
+        path of its own."""
+        return f"{scheme}://{HOST}:{self.port}/hooks/n3wsm0nS3cr3tP4th" + (
+            f"?{query}" if query else ""
+        )
 
     def script(self, responses: Iterable[int | tuple[int, str]]) -> None:
         """Answer the next requests with these statuses (then 200 "ok")."""
@@ -209,6 +219,15 @@ class WebhookSink(_Running):
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+
+
+def _decode(content_type: str, body: bytes) -> Any:
+    """A request body as a test wants to read it."""
+    if "x-www-form-urlencoded" in content_type:
+        return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+    if "json" in content_type or not content_type:
+        return json.loads(body or b"null")
+    return body.decode("utf-8", "replace")
 
 
 def _reply_for(status: int) -> str:

@@ -107,10 +107,17 @@ def story(
     return s
 
 
-def save(db: sqlite_utils.Database, item: Story, channels: tuple[str, ...]) -> Saved:
-    """Store one story in its own transaction; matching queues its alerts."""
+def save(
+    db: sqlite_utils.Database,
+    item: Story,
+    channels: tuple[str, ...],
+    routes: Mapping[str, tuple[str, ...]] | None = None,
+) -> Saved:
+    """Store one story in its own transaction; matching queues its alerts (on the channels
+    ``routes`` gives each watch, when given)."""
+    ctx = SaveContext(watches=WATCH_QUERIES, channels=channels, routes=routes)
     with transaction(db):
-        return save_story(db, item, SaveContext(watches=WATCH_QUERIES, channels=channels))
+        return save_story(db, item, ctx)
 
 
 def email_cfg(port: int, mode: str = "instant", **extra: Any) -> dict[str, Any]:
@@ -130,11 +137,26 @@ def slack_cfg(mode: str = "instant") -> dict[str, Any]:
     return {"webhook_url_env": WEBHOOK_ENV, "mode": mode, "timeout": 5}
 
 
-def write_alerts_config(tmp_path: Path, **channels: dict[str, Any]) -> Path:
-    """A config file in tmp_path with the test watches and these alert channels."""
+APPRISE_ENV = "NEWSMON_TEST_APPRISE_URL"
+
+
+def channel(name: str, kind: str, **settings: Any) -> dict[str, Any]:
+    """One entry of ``alerts.channels``."""
+    return {"name": name, "type": kind, **settings}
+
+
+def write_alerts_config(
+    tmp_path: Path, routes: Mapping[str, list[str]] | None = None, **channels: Any
+) -> Path:
+    """A config file in tmp_path with the test watches and these alert settings (``alerts:``
+    keys); ``routes`` gives watches their ``channels``."""
+    watches = [{"name": n, "query": q} for n, q in WATCH_QUERIES]
+    for watch in watches:
+        if routes is not None and watch["name"] in routes:
+            watch["channels"] = routes[watch["name"]]
     raw = {
         "database": "newsmon.db",
-        "watches": [{"name": n, "query": q} for n, q in WATCH_QUERIES],
+        "watches": watches,
         "alerts": {"backoff": "1m", "max_attempts": 4, **channels},
     }
     tmp_path.mkdir(parents=True, exist_ok=True)
@@ -143,10 +165,17 @@ def write_alerts_config(tmp_path: Path, **channels: dict[str, Any]) -> Path:
     return path
 
 
-def setup(tmp_path: Path, **channels: dict[str, Any]) -> tuple[Config, sqlite_utils.Database]:
+def setup(
+    tmp_path: Path, routes: Mapping[str, list[str]] | None = None, **channels: Any
+) -> tuple[Config, sqlite_utils.Database]:
     """The loaded config and an open database for it."""
-    config = load_config(write_alerts_config(tmp_path, **channels))
+    config = load_config(write_alerts_config(tmp_path, routes, **channels))
     return config, connect(config.database)
+
+
+def save_routed(db: sqlite_utils.Database, config: Config, *items: Story) -> list[Saved]:
+    """Store stories as a crawl with this config would: its channels, its routes."""
+    return [save(db, item, tuple(config.alerts.named), config.routes()) for item in items]
 
 
 def subject(msg: EmailMessage) -> str:

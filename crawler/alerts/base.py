@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from crawler.db.outbox import NOTICE_KINDS
+
+if TYPE_CHECKING:
+    from crawler.alerts.digests import DigestSchedule
 
 
 class DeliveryError(Exception):
@@ -75,10 +78,11 @@ class Outgoing:
 
 
 class Channel(Protocol):
-    """An alert channel: email, Slack, ..."""
+    """An alert channel: email, Slack, Apprise."""
 
     name: str
-    digest: bool  # one message per delivery pass (True) or per story (False)
+    digest: bool  # one message for all the alerts of a pass (True) or one per story (False)
+    schedule: DigestSchedule | None  # story alerts wait for these times (a scheduled digest)
 
     def compose(self, alerts: Sequence[Alert]) -> list[Outgoing]:
         """The messages that carry these alerts, in the channel's mode."""

@@ -16,6 +16,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from crawler.alerts.base import Alert, DeliveryError, Outgoing
+from crawler.alerts.digests import schedule_of
 from crawler.alerts.email_body import html_body, text_body
 from crawler.alerts.render import subject
 from crawler.config import EmailChannel as EmailConfig
@@ -30,7 +31,8 @@ class EmailChannel:
     def __init__(self, config: EmailConfig, name: str = "email"):
         self.name = name
         self.config = config
-        self.digest = config.mode == "digest"
+        self.digest = config.is_digest
+        self.schedule = schedule_of(config)
 
     def compose(self, alerts: Sequence[Alert]) -> list[Outgoing]:
         """One mail per story (instant) or one for all stories (digest); notices alone."""

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from urllib.request import Request, urlopen
 
 from crawler.alerts.base import Alert, DeliveryError, Outgoing
+from crawler.alerts.digests import schedule_of
 from crawler.alerts.slack_blocks import payloads
 from crawler.config import SlackChannel as SlackConfig
 from crawler.safe_text import one_line
@@ -44,7 +45,8 @@ class SlackChannel:
     def __init__(self, config: SlackConfig, name: str = "slack"):
         self.name = name
         self.config = config
-        self.digest = config.mode == "digest"
+        self.digest = config.is_digest
+        self.schedule = schedule_of(config)
 
     def compose(self, alerts: Sequence[Alert]) -> list[Outgoing]:
         """Posts for these alerts; notices always go alone."""

@@ -73,7 +73,7 @@ def update(
     db: sqlite_utils.Database, config: Config, site: str, now: datetime | None = None
 ) -> Transition | None:
     """Re-assess ``site`` after a run; on a change between healthy and unhealthy, queue one
-    ``health`` or ``recovered`` notice on every configured channel. Returns the change."""
+    ``health`` or ``recovered`` notice on the operator's channels. Returns the change."""
     stamp = iso(now) if now else utcnow()
     with transaction(db):
         now_state = assess(db, site, config)
@@ -116,9 +116,10 @@ def _transition(site: str, old: str, since: str, now: Assessment) -> Transition:
 
 
 def _notify(db: sqlite_utils.Database, config: Config, change: Transition) -> bool:
-    """Queue the notice; False when nothing was queued (no channel configured)."""
+    """Queue the notice on the operator's channels (``alerts.operator``, default: all);
+    False when nothing was queued (no channel for it)."""
     assert change.notice is not None
-    channels = list(config.alerts.channels)
+    channels = config.alerts.operator_channels()
     return enqueue_notice(db, change.notice, change.site, change.message, channels) > 0
 
 

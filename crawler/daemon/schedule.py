@@ -14,10 +14,11 @@ from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from crawler.config import Site
+from crawler.cron import cron_trigger
+from crawler.cron import cron_weekdays as cron_weekdays  # re-exported: tests and callers
 from crawler.db import runs, transaction
 from crawler.timestamps import iso, parse_iso, utcnow
 
@@ -25,55 +26,9 @@ from crawler.timestamps import iso, parse_iso, utcnow
 SPREAD_SHARE = 0.1
 MAX_SPREAD = timedelta(seconds=60)
 MIN_MISFIRE_GRACE = 30
-_DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 
 
 # --- triggers --------------------------------------------------------------------------------
-
-
-def cron_trigger(expression: str, jitter: float | None = None) -> CronTrigger:
-    """A crontab expression as cron reads it, in the host's time zone.
-
-    APScheduler 3 numbers weekdays from Monday = 0, so cron's "1" (Monday) would fire on
-    Tuesdays; the day-of-week field is therefore rewritten as day names, which both agree on.
-    """
-    minute, hour, day, month, weekdays = expression.split()
-    return CronTrigger(
-        minute=minute,
-        hour=hour,
-        day=day,
-        month=month,
-        day_of_week=cron_weekdays(weekdays),
-        jitter=jitter,
-    )
-
-
-def cron_weekdays(field: str) -> str:
-    """Cron's day-of-week field (0 or 7 = Sunday; lists, ranges, steps, names) as a list of
-    day names."""
-    if field == "*":
-        return "*"
-    days: set[int] = set()
-    for item in field.lower().split(","):
-        span, _, step = item.partition("/")
-        if span == "*":
-            low, high = 0, 6
-        elif "-" in span:
-            first, last = span.split("-", 1)
-            low, high = _day_number(first), _day_number(last)
-        else:
-            low = _day_number(span)
-            high = 7 if step else low  # "1/2" is "from Monday, every other day"
-        days.update(d % 7 for d in range(low, high + 1, int(step or 1)))
-    return ",".join(_DAY_NAMES[d] for d in sorted(days))
-
-
-def _day_number(token: str) -> int:
-    if token.isdigit() and 0 <= int(token) <= 7:
-        return int(token)
-    if token[:3] in _DAY_NAMES:
-        return _DAY_NAMES.index(token[:3])
-    raise ValueError(f"bad day of week {token!r}")
 
 
 def trigger_for(site: Site, first: datetime) -> BaseTrigger:

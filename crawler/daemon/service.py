@@ -2,10 +2,12 @@
 
 APScheduler's BackgroundScheduler fires one job per site; each run crawls in a child process
 (crawler.daemon.child), then the site's health is re-assessed (crawler.daemon.health) and a delivery
-pass is asked for. A delivery thread sends alerts when asked and on a timer (retries); the main
-thread only waits for signals. SIGTERM/SIGINT stop scheduling, give running crawls a grace
-period, end the rest, deliver once more and exit 0; SIGHUP reloads the configuration (a bad
-file is logged and the running one kept).
+pass is asked for. A delivery thread sends alerts when asked, on a timer (retries), at each
+scheduled digest time, and once at start, which sends a digest whose time passed while the
+daemon was down (crawler.alerts.digests); the main thread only waits for signals.
+SIGTERM/SIGINT stop scheduling, give running crawls a grace period, end the rest, deliver once
+more and exit 0; SIGHUP reloads the configuration (a bad file is logged and the running one
+kept).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from crawler.alerts.delivery import deliver_pending
+from crawler.alerts.digests import schedule_of
 from crawler.config import Config, Site, load_config
 from crawler.crawling.registry import check_spiders
 from crawler.daemon import health, schedule
@@ -48,6 +51,9 @@ class DaemonOptions:
     stop_grace: float = 20.0  # SIGTERM/SIGINT: how long until running crawls are ended
     kill_grace: float = 30.0  # a crawl is killed this long after its site's time_limit
     deliver_every: float = 60.0  # delivery passes (retries) besides the one after each crawl
+
+
+DIGEST_JOB = "digest:"
 
 
 def job_id(site: str) -> str:
@@ -90,6 +96,8 @@ class Daemon:
         try:
             self.scheduler.start()
             self._schedule_sites()
+            self._schedule_digests()
+            self._deliver_wanted.set()  # a first pass at once: catch up what is due
             self._deliverer.start()
             logger.info(
                 "newsmon run: config %s, database %s, %d site(s) scheduled",
@@ -184,6 +192,7 @@ class Daemon:
             return
         self.config = new
         self._schedule_sites()
+        self._schedule_digests()
         logger.info(
             "reload: %s read again, %d site(s) scheduled", self.config_path, len(self._scheduled)
         )
@@ -228,6 +237,30 @@ class Daemon:
             f"cron {site.cron}" if site.cron else f"every {site.interval}",
             first.isoformat(timespec="seconds"),
         )
+
+    def _schedule_digests(self) -> None:
+        """A wake-up for the delivery thread at each scheduled digest time; the pass then
+        finds the alerts held for it due."""
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith(DIGEST_JOB):
+                job.remove()
+        for name, channel in self.config.alerts.named.items():
+            digest = schedule_of(channel)
+            if digest is None:
+                continue
+            job = self.scheduler.add_job(
+                self.deliver,
+                digest.trigger,
+                id=DIGEST_JOB + name,
+                name=f"digest {name}",
+                misfire_grace_time=3600,
+            )
+            logger.info(
+                "%s: digest scheduled (%s), next at %s",
+                name,
+                digest,
+                job.next_run_time.isoformat(timespec="minutes") if job.next_run_time else "never",
+            )
 
     # --- one crawl --------------------------------------------------------------------------------
 

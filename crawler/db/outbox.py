@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,16 +30,29 @@ def enqueue(
     kind: str,
     channels: Iterable[str],
 ) -> int:
-    """Queue one pending alert per channel for this story version; returns how many are new."""
-    names = ",".join(sorted(set(watches)))
+    """Queue one pending alert per channel for this story version, each listing every one of
+    ``watches``; returns how many are new."""
+    names = sorted(set(watches))
+    return enqueue_routed(db, article_id, version, {c: (kind, names) for c in channels})
+
+
+def enqueue_routed(
+    db: sqlite_utils.Database,
+    article_id: int,
+    version: int,
+    routed: Mapping[str, tuple[str, Iterable[str]]],
+) -> int:
+    """Queue one pending alert per channel for this story version: ``routed`` maps each
+    channel to the alert's kind and the watches routed to that channel. Returns how many are
+    new (the unique key makes a second copy of a row impossible)."""
     queued = 0
     now = utcnow()
-    for channel in channels:
+    for channel, (kind, watches) in routed.items():
         cur = db.execute(
             "INSERT OR IGNORE INTO alerts "
             "(article_id, version, watches, channel, kind, status, attempts, created_at, "
             "next_attempt_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
-            (article_id, version, names, channel, kind, now, now),
+            (article_id, version, ",".join(sorted(set(watches))), channel, kind, now, now),
         )
         queued += cur.rowcount
     return queued
@@ -47,11 +60,16 @@ def enqueue(
 
 def was_alerted(db: sqlite_utils.Database, article_id: int) -> bool:
     """Whether any story alert (not a test or health message) exists for this article."""
-    row = db.execute(
-        "SELECT 1 FROM alerts WHERE article_id = ? AND kind IN ('new', 'changed') LIMIT 1",
+    return bool(alerted_channels(db, article_id))
+
+
+def alerted_channels(db: sqlite_utils.Database, article_id: int) -> set[str]:
+    """The channels that have a story alert (not a test or health message) for this article."""
+    rows = db.execute(
+        "SELECT DISTINCT channel FROM alerts WHERE article_id = ? AND kind IN ('new', 'changed')",
         (article_id,),
-    ).fetchone()
-    return row is not None
+    ).fetchall()
+    return {r[0] for r in rows}
 
 
 def enqueue_notice(
@@ -81,10 +99,16 @@ def enqueue_notice(
 
 
 def claim_due(
-    db: sqlite_utils.Database, channel: str, now: datetime, lease: timedelta, everything: bool
+    db: sqlite_utils.Database,
+    channel: str,
+    now: datetime,
+    lease: timedelta,
+    everything: bool,
+    ready: Callable[[dict[str, Any]], bool] | None = None,
 ) -> list[dict[str, Any]]:
     """Take the pending alerts of ``channel`` that are due (``everything``: also those
-    waiting out a retry backoff).
+    waiting out a retry backoff) and ``ready`` (a channel's own rule, e.g. a digest schedule
+    holding them; rows it refuses stay as they are).
 
     Claiming pushes ``next_attempt_at`` past the time a delivery pass may take, in one write
     transaction, so a daemon and a one-off crawl delivering at the same moment never both send
@@ -104,6 +128,7 @@ def claim_due(
         )
         cols = [d[0] for d in cur.description]
         rows = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+        rows = [r for r in rows if ready is None or ready(r)]
         for row in rows:
             db.execute(
                 "UPDATE alerts SET next_attempt_at = ? WHERE id = ?",

@@ -7,7 +7,7 @@ without its alert.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import sqlite_utils
@@ -15,7 +15,7 @@ import sqlite_utils
 from crawler.db import near_duplicates
 from crawler.db.connection import utcnow
 from crawler.db.matching import match_article
-from crawler.db.outbox import enqueue, was_alerted
+from crawler.db.outbox import alerted_channels, enqueue_routed
 from crawler.story import Story
 
 NEW, CHANGED, UNCHANGED, DUPLICATE = "new", "changed", "unchanged", "duplicate"
@@ -23,10 +23,23 @@ NEW, CHANGED, UNCHANGED, DUPLICATE = "new", "changed", "unchanged", "duplicate"
 
 @dataclass(frozen=True)
 class SaveContext:
-    """What saving needs to know beyond the story: the watches and alert channels."""
+    """What saving needs to know beyond the story: the watches, the alert channels, and
+    which channels each watch alerts (``routes``; a watch not in it, or no routes at all:
+    every channel)."""
 
     watches: Sequence[tuple[str, str]]  # (name, FTS5 query)
     channels: Sequence[str]
+    routes: Mapping[str, Sequence[str]] | None = None
+
+    def route(self, matched: Sequence[str]) -> dict[str, list[str]]:
+        """channel -> the matched watches routed to it, for the channels that get any."""
+        out: dict[str, list[str]] = {c: [] for c in self.channels}
+        for watch in matched:
+            wanted = self.channels if self.routes is None else self.routes.get(watch, self.channels)
+            for channel in wanted:
+                if channel in out:
+                    out[channel].append(watch)
+        return {c: watches for c, watches in out.items() if watches}
 
 
 @dataclass(frozen=True)
@@ -102,8 +115,8 @@ def _insert(db: sqlite_utils.Database, story: Story, ctx: SaveContext, now: str)
     matched = _record_matches(db, article_id, 1, ctx, now)
     if duplicate_of is not None:
         return Saved(DUPLICATE, article_id, matched)
-    if matched:
-        enqueue(db, article_id, 1, matched, "new", ctx.channels)
+    routed = ctx.route(matched)
+    enqueue_routed(db, article_id, 1, {c: ("new", w) for c, w in routed.items()})
     return Saved(NEW, article_id, matched)
 
 
@@ -135,14 +148,16 @@ def _new_version(
         ),
     )
     _add_version(db, article_id, version, story, now)
-    alerted_before = was_alerted(db, article_id)
+    alerted = alerted_channels(db, article_id)
     matched = _record_matches(db, article_id, version, ctx, now)
-    if matched and existing["duplicate_of"] is None:
-        # An edit of a story already alerted on is a "changed" alert; a story that only now
-        # matches a watch is news to the reader.
-        enqueue(
-            db, article_id, version, matched, "changed" if alerted_before else "new", ctx.channels
-        )
+    if existing["duplicate_of"] is None:
+        # An edit of a story a channel already alerted on is a "changed" alert there; to a
+        # channel that has not shown the story (it only now matches a watch routed there),
+        # it is news.
+        routed = {
+            c: ("changed" if c in alerted else "new", w) for c, w in ctx.route(matched).items()
+        }
+        enqueue_routed(db, article_id, version, routed)
     return Saved(CHANGED, article_id, matched)
 
 

@@ -235,3 +235,34 @@ def test_a_dead_daemons_schedule_is_ignored(db: sqlite_utils.Database, config: C
         )
     status = {r["site"]: r for r in site_status(db, config)}["caliber"]
     assert status["next_run"] == "now"
+
+
+def test_notices_go_only_to_the_operator_channels(tmp_path: Path) -> None:
+    config = parse_config(
+        {
+            "database": str(tmp_path / "n.db"),
+            "sites": [{"name": "caliber", "spider": "caliber", "url": "http://127.0.0.1:9/"}],
+            "alerts": {
+                "slack": {"webhook_url": "http://127.0.0.1:9/hook"},
+                "channels": [
+                    {"name": "ops-hook", "type": "apprise", "url": "json://127.0.0.1:9/x"},
+                    {"name": "pager", "type": "apprise", "url": "json://127.0.0.1:9/y"},
+                ],
+                "operator": ["ops-hook", "pager"],
+            },
+        }
+    )
+    db = connect(config.database)
+    try:
+        runs = Runs(db, config)
+        for _ in range(3):
+            runs.add("error", error="boom")
+        runs.add("ok", new=1)
+        assert [(kind, channel) for kind, channel, _ in notices(db)] == [
+            ("health", "ops-hook"),
+            ("health", "pager"),
+            ("recovered", "ops-hook"),
+            ("recovered", "pager"),
+        ]
+    finally:
+        db.close()
