@@ -17,6 +17,8 @@ import yaml
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from crawler.db.matching import QueryError, WatchQuery, validate_query
+
 DEFAULT_CONFIG = Path("config/newsmon.yaml")
 ENV_CONFIG = "NEWSMON_CONFIG"
 
@@ -47,6 +49,11 @@ class Watch(_Model):
 
     name: str = Field(description="Unique name, used in the database and on the CLI.")
     query: str = Field(description="SQLite FTS5 query over title + body.")
+    aliases: list[str] = Field(
+        default_factory=list,
+        description="The query's forms in other languages and scripts, each an FTS5 query; "
+        "a story matches when the query or any alias does.",
+    )
 
     @field_validator("name")
     @classmethod
@@ -54,6 +61,10 @@ class Watch(_Model):
         if not _NAME.match(v):
             raise ValueError(f"bad name {v!r} (letters, digits, '-', '_', '.')")
         return v
+
+    def matcher(self) -> WatchQuery:
+        """The watch as matching takes it: name, query and aliases."""
+        return WatchQuery(self.name, self.query, tuple(self.aliases))
 
 
 class Site(_Model):
@@ -367,12 +378,13 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
 
 
 def _check_semantics(cfg: Config, where: str) -> None:
-    """Checks that need more than one field: watch queries. (Spider names are checked by
-    ``crawler.crawling.registry.check_spiders``, which needs Scrapy.)"""
-    from crawler.db.matching import QueryError, validate_query
-
+    """Checks that need more than one field: watch queries and their aliases. (Spider names
+    are checked by ``crawler.crawling.registry.check_spiders``, which needs Scrapy.)"""
     for i, watch in enumerate(cfg.watches):
-        try:
-            validate_query(watch.query)
-        except QueryError as exc:
-            raise ConfigError(f"{where}watches[{i}].query: watch {watch.name!r}: {exc}") from None
+        keyed = [("query", watch.query)]
+        keyed += [(f"aliases[{j}]", alias) for j, alias in enumerate(watch.aliases)]
+        for key, form in keyed:
+            try:
+                validate_query(form)
+            except QueryError as exc:
+                raise ConfigError(f"{where}watches[{i}].{key}: watch {watch.name!r}: {exc}") from None

@@ -54,7 +54,7 @@ class StorePipeline:
     async def open_spider(self) -> None:
         spider: Any = self.crawler.spider
         self.ctx = SaveContext(
-            watches=[(w.name, w.query) for w in spider.config.watches],
+            watches=[w.matcher() for w in spider.config.watches],
             channels=list(spider.config.alerts.channels),
         )
         self.run_id = await self._on_writer(self._start, spider.config.database, spider.site.name)
