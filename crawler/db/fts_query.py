@@ -94,18 +94,6 @@ def analyse_term(text: str, analyzer: str, *, prefix: bool = False) -> list[str]
     return terms
 
 
-def search_phrases(query: str) -> list[str]:
-    """The texts of the search terms of ``query`` (not operators, columns or distances)."""
-    lexemes = [lx for lx in lex(query) if lx.kind != "space"]
-    found = []
-    for n, lx in enumerate(lexemes):
-        before = lexemes[n - 1].kind if n > 0 else ""
-        after = lexemes[n + 1].kind if n + 1 < len(lexemes) else ""
-        if lx.kind in ("string", "bare") and not _is_syntax(lx, before, after):
-            found.append(term_text(lx))
-    return found
-
-
 def _is_syntax(lx: Lexeme, before: str, after: str) -> bool:
     if lx.kind == "bare" and (lx.text in _OPERATORS or (lx.text == "NEAR" and after == "(")):
         return True

@@ -165,12 +165,13 @@ def stemmed_snippet(originals: Sequence[str], marked: Sequence[str], analyzer: s
     _, text, tokens, hits = best
     start = max(0, min(hits[0] - _LEAD_TOKENS, len(tokens) - _SNIPPET_TOKENS))
     end = min(len(tokens), start + _SNIPPET_TOKENS)
-    pieces, cursor = [], tokens[start].start
+    # A window reaching an end of the column keeps the punctuation there, as FTS5 does.
+    pieces, cursor = [], tokens[start].start if start > 0 else 0
     for first, last in _runs([h for h in hits if start <= h < end]):
         a, b = tokens[first].start, tokens[last].end
         pieces += [text[cursor:a], HIGHLIGHT_OPEN, text[a:b], HIGHLIGHT_CLOSE]
         cursor = b
-    pieces.append(text[cursor : tokens[end - 1].end])
+    pieces.append(text[cursor : tokens[end - 1].end] if end < len(tokens) else text[cursor:])
     return ("…" if start > 0 else "") + "".join(pieces) + ("…" if end < len(tokens) else "")
 
 
