@@ -163,8 +163,7 @@ def stemmed_snippet(originals: Sequence[str], marked: Sequence[str], analyzer: s
     if best is None:
         return analysis.normalize(originals[0])[:200]
     _, text, tokens, hits = best
-    start = max(0, min(hits[0] - _LEAD_TOKENS, len(tokens) - _SNIPPET_TOKENS))
-    end = min(len(tokens), start + _SNIPPET_TOKENS)
+    start, end = _window(tokens, hits[0])
     # A window reaching an end of the column keeps the punctuation there, as FTS5 does.
     pieces, cursor = [], tokens[start].start if start > 0 else 0
     for first, last in _runs([h for h in hits if start <= h < end]):
@@ -173,6 +172,28 @@ def stemmed_snippet(originals: Sequence[str], marked: Sequence[str], analyzer: s
         cursor = b
     pieces.append(text[cursor : tokens[end - 1].end] if end < len(tokens) else text[cursor:])
     return ("…" if start > 0 else "") + "".join(pieces) + ("…" if end < len(tokens) else "")
+
+
+def _window(tokens: list[analysis.Token], first_hit: int) -> tuple[int, int]:
+    """The tokens ``[start, end)`` a snippet shows: about _SNIPPET_TOKENS words from a few
+    before the first match. A CJK character pair counts as a third of a word, so that a
+    Japanese snippet shows as much as an English one."""
+
+    def cost(i: int) -> int:
+        return 1 if analysis.has_cjk(tokens[i].term) else 3
+
+    start, spent = first_hit, 0
+    while start > 0 and spent + cost(start - 1) <= 3 * _LEAD_TOKENS:
+        start -= 1
+        spent += cost(start)
+    end, spent = start, 0
+    while end < len(tokens) and spent + cost(end) <= 3 * _SNIPPET_TOKENS:
+        spent += cost(end)
+        end += 1
+    while start > 0 and spent + cost(start - 1) <= 3 * _SNIPPET_TOKENS:  # near the end
+        start -= 1
+        spent += cost(start)
+    return start, max(end, first_hit + 1)
 
 
 def search_stemmed(
