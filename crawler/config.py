@@ -387,4 +387,5 @@ def _check_semantics(cfg: Config, where: str) -> None:
             try:
                 validate_query(form)
             except QueryError as exc:
-                raise ConfigError(f"{where}watches[{i}].{key}: watch {watch.name!r}: {exc}") from None
+                problem = f"watches[{i}].{key}: watch {watch.name!r}: {exc}"
+                raise ConfigError(where + problem) from None

@@ -3,8 +3,9 @@
 No spider knows it: it stands for the many sites a user adds with `spider: generic`. Story pages
 are semantic HTML5 (`<main>`, `<article>`, `<time>`) with JSON-LD `NewsArticle`; stories live at
 `/YYYY/MM/slug/`. A few stories are in Japanese, for the readers of the twin town: their pages,
-JSON-LD and sitemap entries say so. The home page links the feed (`<link rel="alternate">`), robots.txt names the
-news sitemap, and there is nothing at the other well-known paths (`/feed/`, `/sitemap.xml`...).
+JSON-LD and sitemap entries say so. The home page links the feed (`<link rel="alternate">`),
+robots.txt names the news sitemap, and there is nothing at the other well-known paths (`/feed/`,
+`/sitemap.xml`...).
 """
 
 from __future__ import annotations

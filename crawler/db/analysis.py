@@ -77,7 +77,7 @@ def analyzer_for(language: str | None) -> str:
     if code == "az":
         return AZERBAIJANI
     algorithm = SNOWBALL.get(code)
-    return algorithm if algorithm in Stemmer.algorithms() else ENGLISH
+    return algorithm if algorithm and algorithm in Stemmer.algorithms() else ENGLISH
 
 
 def uses_english_index(analyzer: str) -> bool:

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 
 from crawler.db.analysis import Token, analyse, has_cjk
 
-_LEXEME = re.compile(r'[ \t\n\r]+|"(?:[^"]|"")*"?|[(){}:,+*^-]|[A-Za-z0-9_\x1a\x80-\U0010ffff]+|.', re.S)
+_LEXEME = re.compile(
+    r'[ \t\n\r]+|"(?:[^"]|"")*"?|[(){}:,+*^-]|[A-Za-z0-9_\x1a\x80-\U0010ffff]+|.', re.S
+)
 _OPERATORS = {"AND", "OR", "NOT"}
 
 

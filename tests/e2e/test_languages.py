@@ -114,7 +114,8 @@ def stored_forms(config: Path) -> dict[str, dict[str, str]]:
     }
     for r in db_rows(
         config,
-        "SELECT a.url, m.watch, m.matched_form FROM matches m JOIN articles a ON a.id = m.article_id",
+        "SELECT a.url, m.watch, m.matched_form FROM matches m "
+        "JOIN articles a ON a.id = m.article_id",
     ):
         found[r["url"]][r["watch"]] = r["matched_form"]
     return found

@@ -19,11 +19,13 @@ from crawler.db.fts_query import QuerySyntaxError, rewrite
         ("高市早苗", "cjk", '"高市 市早 早苗"'),
         ("市", "cjk", '"市" *'),
         ("NEAR(металлы цены, 3)", "russian", 'NEAR("металл" "цен", 3)'),
-        ("title:металлы AND {title text}: нефть", "russian", 'title:"металл" AND {title text}: "нефт"'),
-        ("редкоземельн* NOT (золото OR серебро)", "russian", '"редкоземельн"* NOT ("золот" OR "серебр")'),
+        ("title:металлы AND {title text}: нефть", "russian",
+         'title:"металл" AND {title text}: "нефт"'),
+        ("редкоземельн* NOT (золото OR серебро)", "russian",
+         '"редкоземельн"* NOT ("золот" OR "серебр")'),
         ('^"a ""quoted"" word" + b', "russian", '^"a quoted word" + "b"'),
     ],
-)
+)  # fmt: skip
 def test_terms_are_analysed_and_syntax_kept(query: str, analyzer: str, expected: str) -> None:
     assert rewrite(query, analyzer) == expected
 
@@ -37,4 +39,3 @@ def test_a_prefix_keeps_its_last_word_as_written() -> None:
 def test_text_fts5_rejects_is_rejected(query: str) -> None:
     with pytest.raises(QuerySyntaxError):
         rewrite(query, "russian")
-
