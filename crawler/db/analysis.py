@@ -42,7 +42,9 @@ SNOWBALL = {
 }  # fmt: skip
 CJK_LANGUAGES = {"ja", "zh", "ko"}
 # Analyzer names stored with each indexed story (``articles_stemmed.analyzer``).
-ENGLISH = "porter"  # English and unknown languages: the same stemmer as ``articles_fts``
+# English and unknown languages: matched on ``articles_fts`` (porter), so their rows here hold
+# only their CJK text (a Japanese name quoted in an English story), which porter cannot find.
+ENGLISH = "porter"
 CJK = "cjk"  # words unstemmed; Japanese, Chinese and Korean by character pairs as everywhere
 AZERBAIJANI = "turkish-az"
 
@@ -97,13 +99,14 @@ def normalize(text: str) -> str:
 
 def analyse(text: str, analyzer: str) -> list[Token]:
     """The index tokens of ``normalize(text)``, in order: one stem per word, one token per
-    pair of adjacent CJK characters (a lone CJK character is a token of its own)."""
+    pair of adjacent CJK characters (a lone CJK character is a token of its own). For
+    ``porter`` (English) only the CJK pairs: its words are on the porter index already."""
     stem = _stemmer(analyzer)
     tokens: list[Token] = []
     for word, start, end in _word_runs(normalize(text)):
         if has_cjk(word):
             tokens += _pairs(word, start)
-        else:
+        elif analyzer != ENGLISH:
             tokens.append(Token(stem(word), start, end))
     return tokens
 

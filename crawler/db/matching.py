@@ -9,8 +9,11 @@ form that did. Two indexes answer:
   "rare-earth", exactly as before aliases and languages existed;
 - ``articles_stemmed`` for every story, analysed in Python (``crawler.db.analysis``): words
   stemmed with the Snowball stemmer of the story's language, Japanese, Chinese and Korean cut
-  into character pairs. A form runs there, with its terms analysed the same way
-  (``crawler.db.fts_query``), for a story in another language, or when it holds CJK text.
+  into character pairs (for English stories only these pairs). A form runs there, with its
+  terms analysed the same way (``crawler.db.fts_query``), for a story in another language, or
+  when it holds CJK text (on an English story such a form runs on both indexes, and matches
+  when either does: ``高市 OR Takaichi`` works, ``高市 AND cabinet`` cannot, so keep CJK and
+  Latin words in separate aliases).
 
 Both fold case and diacritics. Snippets mark the matched words of the story as written.
 """
@@ -128,13 +131,14 @@ def match_article(
 
 def match_form(conn: sqlite3.Connection, article_id: int, form: str, analyzer: str) -> str | None:
     """The snippet of one query form in one story, or None when it does not match."""
-    if analysis.uses_english_index(analyzer) and not analysis.has_cjk(form):
+    if analysis.uses_english_index(analyzer):
         row = conn.execute(
             "SELECT snippet(articles_fts, -1, ?, ?, '…', ?) FROM articles_fts "
             "WHERE rowid = ? AND articles_fts MATCH ?",
             (HIGHLIGHT_OPEN, HIGHLIGHT_CLOSE, _SNIPPET_TOKENS, article_id, form),
         ).fetchone()
-        return None if row is None else str(row[0])
+        if row is not None or not analysis.has_cjk(form):
+            return None if row is None else str(row[0])
     marked = conn.execute(
         "SELECT highlight(articles_stemmed, 0, ?, ?), highlight(articles_stemmed, 1, ?, ?) "
         "FROM articles_stemmed WHERE rowid = ? AND articles_stemmed MATCH ?",
@@ -201,22 +205,24 @@ def search_stemmed(
 ) -> list[tuple[int, float, str]]:
     """(article id, rank, snippet) of every story ``query`` matches, each on the index its
     language is matched on (as ``match_article`` does), best first."""
-    hits: list[tuple[int, float, str]] = []
-    if not analysis.has_cjk(query):
-        rows = conn.execute(
-            "SELECT f.rowid, f.rank, snippet(articles_fts, -1, '**', '**', '…', 24) "
-            "FROM articles_fts f WHERE articles_fts MATCH ? AND coalesce((SELECT s.analyzer "
-            "FROM articles_stemmed s WHERE s.rowid = f.rowid), ?) = ?",
-            (query, analysis.ENGLISH, analysis.ENGLISH),
-        )
-        hits += [(int(i), float(r), str(s)) for i, r, s in rows]
+    # English stories on the porter index, as watches run on them.
+    rows = conn.execute(
+        "SELECT f.rowid, f.rank, snippet(articles_fts, -1, '**', '**', '…', 24) "
+        "FROM articles_fts f WHERE articles_fts MATCH ? AND coalesce((SELECT s.analyzer "
+        "FROM articles_stemmed s WHERE s.rowid = f.rowid), ?) = ?",
+        (query, analysis.ENGLISH, analysis.ENGLISH),
+    )
+    hits = [(int(i), float(r), str(s)) for i, r, s in rows]
     analyzers = [r[0] for r in conn.execute("SELECT DISTINCT analyzer FROM articles_stemmed")]
     for analyzer in analyzers:
         if analysis.uses_english_index(analyzer) and not analysis.has_cjk(query):
             continue
         hits += _search_analyzer(conn, query, analyzer)
-    hits.sort(key=lambda hit: (hit[1], -hit[0]))
-    return hits[:limit] if limit else hits
+    best: dict[int, tuple[int, float, str]] = {}
+    for hit in sorted(hits, key=lambda hit: (hit[1], -hit[0])):
+        best.setdefault(hit[0], hit)  # an English story found on both indexes: once
+    found = list(best.values())
+    return found[:limit] if limit else found
 
 
 def _search_analyzer(

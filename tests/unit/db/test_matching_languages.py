@@ -157,3 +157,11 @@ def test_a_deleted_story_leaves_the_index(db: sqlite_utils.Database) -> None:
         db.execute("DELETE FROM lsh_bands WHERE article_id = ?", (article_id,))
         db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
     assert db.execute("SELECT count(*) FROM articles_stemmed").fetchone()[0] == 0
+
+
+def test_a_mixed_script_form_on_an_english_story_matches_when_either_script_does(
+    db: sqlite_utils.Database,
+) -> None:
+    article_id = save(db, "en", "Meeting", "The cabinets met on Monday.")
+    (match,) = match_article(db.conn, article_id, [WatchQuery("w", "高市早苗 OR cabinet")])
+    assert match.snippet == "The **cabinets** met on Monday."
