@@ -141,6 +141,7 @@ def test_tables_sorted_described_faceted_and_noise_hidden(datasette: str) -> Non
     tables = {t["name"]: t for t in get_json(datasette, "/newsmon.json", rows_only=False)["tables"]}
     hidden = {name for name, t in tables.items() if t["hidden"]}
     assert {"articles_fts", "articles_fts_data", "http_cache", "lsh_bands"} <= hidden
+    assert {"articles_stemmed", "articles_stemmed_content"} <= hidden
     assert {"articles", "matches", "article_versions", "alerts", "runs"}.isdisjoint(hidden)
     page = get_json(datasette, "/newsmon/articles.json", rows_only=False)
     assert "sorted by first_seen descending" in page["human_description_en"]
