@@ -193,8 +193,9 @@ def _baseline(db: sqlite_utils.Database) -> None:
 def _multilingual_index(db: sqlite_utils.Database) -> None:
     """Watches across languages (issue 17): ``articles_stemmed``, an FTS5 index of every
     story analysed by its language (words stemmed by its Snowball stemmer, CJK text in
-    character pairs, English stories their CJK text only; see ``crawler.db.analysis``), built here for the stories already stored;
-    and ``matches.matched_form``, the query or alias of the watch that matched.
+    character pairs, English stories their CJK text only; see ``crawler.db.analysis``),
+    built here for the stories already stored; and ``matches.matched_form``, the query or
+    alias of the watch that matched.
 
     Stories are analysed in Python, so no trigger can fill the index on insert
     (``crawler.db.stories`` writes it with the story); the delete trigger keeps it from

@@ -147,7 +147,7 @@ def test_tables_sorted_described_faceted_and_noise_hidden(datasette: str) -> Non
     assert "sorted by first_seen descending" in page["human_description_en"]
     assert {"site", "language", "published"} <= set(page["facet_results"])
     sites = {f["value"]: f["count"] for f in page["facet_results"]["site"]["results"]}
-    assert sites == {"caliber": 13, "eqmint": 11}
+    assert sites == {"caliber": len(caliber().stories), "eqmint": len(eqmint().stories)}
     watches = get_json(datasette, "/newsmon/matches.json", rows_only=False)["facet_results"][
         "watch"
     ]
