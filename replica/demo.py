@@ -26,8 +26,12 @@ def demo_config(caliber_url: str, eqmint_url: str, smtp: SmtpSink, hook: Webhook
     return {
         "database": "newsmon.db",
         "watches": [
-            {"name": "rare-earths", "query": '"rare earths"'},
-            {"name": "takaichi", "query": "Takaichi"},
+            {
+                "name": "rare-earths",
+                "query": '"rare earths"',
+                "aliases": ['"редкоземельные металлы"', '"nadir torpaq elementləri"', "レアアース"],
+            },
+            {"name": "takaichi", "query": "Takaichi", "aliases": ["Такаити", "Такаичи", "Takaiçi"]},
         ],
         "sites": [
             {"name": "caliber", "spider": "caliber", "url": caliber_url},
@@ -76,7 +80,12 @@ def main() -> None:
     ):
         config = OUT / "newsmon.yaml"
         config.write_text(
-            yaml.safe_dump(demo_config(cal.base_url, eqm.base_url, smtp, hook), sort_keys=False)
+            yaml.safe_dump(
+                demo_config(cal.base_url, eqm.base_url, smtp, hook),
+                sort_keys=False,
+                allow_unicode=True,
+            ),
+            encoding="utf-8",
         )
         print(f"== replicas: Caliber.az at {cal.base_url}, EQMint at {eqm.base_url}\n")
         print("== newsmon crawl")
