@@ -20,6 +20,7 @@ from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from crawler.cron import cron_trigger
+from crawler.db.matching import QueryError, WatchQuery, validate_query
 
 DEFAULT_CONFIG = Path("config/newsmon.yaml")
 ENV_CONFIG = "NEWSMON_CONFIG"
@@ -51,6 +52,11 @@ class Watch(_Model):
 
     name: str = Field(description="Unique name, used in the database and on the CLI.")
     query: str = Field(description="SQLite FTS5 query over title + body.")
+    aliases: list[str] = Field(
+        default_factory=list,
+        description="The query's forms in other languages and scripts, each an FTS5 query; "
+        "a story matches when the query or any alias does.",
+    )
     channels: list[str] | None = Field(
         None, description="The alert channels this watch alerts on (default: every channel)."
     )
@@ -61,6 +67,10 @@ class Watch(_Model):
         if not _NAME.match(v):
             raise ValueError(f"bad name {v!r} (letters, digits, '-', '_', '.')")
         return v
+
+    def matcher(self) -> WatchQuery:
+        """The watch as matching takes it: name, query and aliases."""
+        return WatchQuery(self.name, self.query, tuple(self.aliases))
 
 
 class Site(_Model):
@@ -543,15 +553,18 @@ def _is_union_tag(loc: tuple[int | str, ...], i: int) -> bool:
 
 
 def _check_semantics(cfg: Config, where: str) -> None:
-    """Checks that need more than the file: watch queries, optional libraries. (Spider names
-    are checked by ``crawler.crawling.registry.check_spiders``, which needs Scrapy.)"""
-    from crawler.db.matching import QueryError, validate_query
-
+    """Checks that need more than the file: watch queries and their aliases, optional
+    libraries. (Spider names are checked by ``crawler.crawling.registry.check_spiders``, which
+    needs Scrapy.)"""
     for i, watch in enumerate(cfg.watches):
-        try:
-            validate_query(watch.query)
-        except QueryError as exc:
-            raise ConfigError(f"{where}watches[{i}].query: watch {watch.name!r}: {exc}") from None
+        keyed = [("query", watch.query)]
+        keyed += [(f"aliases[{j}]", alias) for j, alias in enumerate(watch.aliases)]
+        for key, form in keyed:
+            try:
+                validate_query(form)
+            except QueryError as exc:
+                problem = f"watches[{i}].{key}: watch {watch.name!r}: {exc}"
+                raise ConfigError(where + problem) from None
     for i, channel in enumerate(cfg.alerts.channels):
         if channel.type == "apprise" and not apprise_installed():
             raise ConfigError(

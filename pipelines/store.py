@@ -55,7 +55,7 @@ class StorePipeline:
         spider: Any = self.crawler.spider
         config = spider.config
         self.ctx = SaveContext(
-            watches=[(w.name, w.query) for w in config.watches],
+            watches=[w.matcher() for w in config.watches],
             channels=list(config.alerts.named),
             routes=config.routes(),
         )

@@ -57,8 +57,18 @@ def demo_config(
     return {
         "database": "newsmon.db",
         "watches": [
-            {"name": "rare-earths", "query": '"rare earths"', "channels": ["morning-mail", *ops]},
-            {"name": "takaichi", "query": "Takaichi", "channels": ["japan-desk", *ops]},
+            {
+                "name": "rare-earths",
+                "query": '"rare earths"',
+                "aliases": ['"редкоземельные металлы"', '"nadir torpaq elementləri"', "レアアース"],
+                "channels": ["morning-mail", *ops],
+            },
+            {
+                "name": "takaichi",
+                "query": "Takaichi",
+                "aliases": ["Такаити", "Такаичи", "Takaiçi"],
+                "channels": ["japan-desk", *ops],
+            },
         ],
         "sites": [
             {"name": "caliber", "spider": "caliber", "url": caliber_url},
@@ -109,13 +119,21 @@ def main() -> None:
     ):
         doc = demo_config(cal.base_url, eqm.base_url, smtp, slack, hook if with_apprise else None)
         config = OUT / "newsmon.yaml"
-        config.write_text(yaml.safe_dump(doc, sort_keys=False))
+        config.write_text(
+            yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8"
+        )
         env = {HOOK_ENV: hook.apprise_url("json")}
         print(f"== replicas: Caliber.az at {cal.base_url}, EQMint at {eqm.base_url}")
         if not with_apprise:
             print("(Apprise is not installed: pip install 'newsmon[apprise]'; ops-hook left out)")
         print(f"\n== {config}: three desks, each watch routed to its channels")
-        print(yaml.safe_dump({"watches": doc["watches"], "alerts": doc["alerts"]}, sort_keys=False))
+        print(
+            yaml.safe_dump(
+                {"watches": doc["watches"], "alerts": doc["alerts"]},
+                sort_keys=False,
+                allow_unicode=True,
+            )
+        )
         newsmon(config, "check", env=env)
         print("\n== newsmon crawl (Slack and the webhook get their alerts now; the mail waits)")
         newsmon(config, "crawl", env=env)

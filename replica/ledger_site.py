@@ -2,8 +2,10 @@
 
 No spider knows it: it stands for the many sites a user adds with `spider: generic`. Story pages
 are semantic HTML5 (`<main>`, `<article>`, `<time>`) with JSON-LD `NewsArticle`; stories live at
-`/YYYY/MM/slug/`. The home page links the feed (`<link rel="alternate">`), robots.txt names the
-news sitemap, and there is nothing at the other well-known paths (`/feed/`, `/sitemap.xml`...).
+`/YYYY/MM/slug/`. A few stories are in Japanese, for the readers of the twin town: their pages,
+JSON-LD and sitemap entries say so. The home page links the feed (`<link rel="alternate">`),
+robots.txt names the news sitemap, and there is nothing at the other well-known paths (`/feed/`,
+`/sitemap.xml`...).
 """
 
 from __future__ import annotations
@@ -52,7 +54,8 @@ class LedgerSite(ReplicaSite):
         if story is None or story_path(story) != req.path:
             return None
         head = _head(story, req.origin + story_path(story))
-        return html_response(_page(f"{story.title} | {SITE}", head, _article(story)), story.updated)
+        page = _page(f"{story.title} | {SITE}", head, _article(story), _lang(story))
+        return html_response(page, story.updated)
 
     def _about(self, req: Request) -> Response:
         main = f"<main><h1>About the Ledger</h1><p>{esc(ABOUT)}</p></main>"
@@ -91,9 +94,14 @@ class LedgerSite(ReplicaSite):
         return min((s.published for s in self.stories), default=self.updated)
 
 
-def _page(title: str, head: str, main: str) -> str:
+def _lang(story: Story) -> str:
+    """The page language: the Ledger's own English is British."""
+    return "en-GB" if story.language == "en" else story.language
+
+
+def _page(title: str, head: str, main: str, lang: str = "en-GB") -> str:
     return f"""<!DOCTYPE html>
-<html lang="en-GB">
+<html lang="{lang}">
 <head>
 <meta charset="utf-8">
 <title>{esc(title)}</title>
@@ -127,7 +135,7 @@ def _head(story: Story, url: str) -> str:
         "dateModified": story.updated.isoformat(),
         "author": [{"@type": "Person", "name": story.author}],
         "articleSection": story.section,
-        "inLanguage": "en-GB",
+        "inLanguage": _lang(story),
     }
     script = json.dumps(ld, ensure_ascii=False).replace("</", "<\\/")
     return f"""<meta property="og:type" content="article">
@@ -173,7 +181,7 @@ def _news_url(origin: str, story: Story) -> str:
         f"<url><loc>{xesc(origin + story_path(story))}</loc>"
         f"<lastmod>{iso_utc(story.updated)}</lastmod>"
         f"<news:news><news:publication><news:name>{xesc(SITE)}</news:name>"
-        f"<news:language>en</news:language></news:publication>"
+        f"<news:language>{xesc(story.language)}</news:language></news:publication>"
         f"<news:publication_date>{story.published.isoformat()}</news:publication_date>"
         f"<news:title>{xesc(story.title)}</news:title></news:news></url>"
     )

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlite_utils
 
-from crawler.db.matching import validate_query
+from crawler.db.matching import search_stemmed, validate_query
 
 STORY_COLUMNS = (
     "a.id, a.url, a.site, a.title, a.author, a.published, a.language, a.text, a.version, "
@@ -69,18 +69,19 @@ def stories(db: sqlite_utils.Database, **filters: Any) -> list[dict[str, Any]]:
 
 
 def search(db: sqlite_utils.Database, query: str, limit: int | None = None) -> list[dict]:
-    """Full-text search over every stored story, best match first, with a snippet."""
+    """Full-text search over every stored story, best match first, with a snippet: each
+    story searched as watches match it (its language's stemmer, CJK by substring)."""
     validate_query(query)
+    hits = search_stemmed(db.conn, query, limit)
     sql = (
-        f"SELECT {STORY_COLUMNS}, snippet(articles_fts, -1, '**', '**', '…', 24) AS snippet "
-        "FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
-        "LEFT JOIN articles d ON d.id = a.duplicate_of "
-        "WHERE articles_fts MATCH ? ORDER BY rank"
+        f"SELECT {STORY_COLUMNS} FROM articles a LEFT JOIN articles d ON d.id = a.duplicate_of "
+        "WHERE a.id = ?"
     )
-    rows = _dict_rows(db, sql + (f" LIMIT {int(limit)}" if limit else ""), [query])
     watches = _watches_by_article(db)
-    for row in rows:
-        row["watches"] = watches.get(row["id"], [])
+    rows = []
+    for article_id, _rank, snippet in hits:
+        for row in _dict_rows(db, sql, [article_id]):
+            rows.append({**row, "snippet": snippet, "watches": watches.get(article_id, [])})
     return rows
 
 

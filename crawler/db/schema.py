@@ -19,6 +19,8 @@ from collections.abc import Callable
 
 import sqlite_utils
 
+from crawler.db import analysis, matching
+
 logger = logging.getLogger(__name__)
 
 # The full-text index over title + body: case- and diacritics-insensitive, English stemming.
@@ -188,8 +190,35 @@ def _baseline(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
+def _multilingual_index(db: sqlite_utils.Database) -> None:
+    """Watches across languages (issue 17): ``articles_stemmed``, an FTS5 index of every
+    story analysed by its language (words stemmed by its Snowball stemmer, CJK text in
+    character pairs, English stories their CJK text only; see ``crawler.db.analysis``),
+    built here for the stories already stored; and ``matches.matched_form``, the query or
+    alias of the watch that matched.
+
+    Stories are analysed in Python, so no trigger can fill the index on insert
+    (``crawler.db.stories`` writes it with the story); the delete trigger keeps it from
+    outliving a story deleted by any tool.
+    """
+    db.execute(
+        'CREATE VIRTUAL TABLE IF NOT EXISTS "articles_stemmed" USING FTS5 ('
+        '"title", "text", "analyzer" UNINDEXED, tokenize="'
+        + analysis.TOKENIZE.replace('"', '""')
+        + '")'
+    )
+    db.execute(
+        'CREATE TRIGGER IF NOT EXISTS "articles_stemmed_ad" AFTER DELETE ON "articles" BEGIN '
+        'DELETE FROM "articles_stemmed" WHERE rowid = old.rowid; END'
+    )
+    add_column(db, "matches", "matched_form", "TEXT")
+    rows = db.execute("SELECT id, title, text, language FROM articles").fetchall()
+    for article_id, title, text, language in rows:
+        matching.index_article(db.conn, article_id, title, text, language)
+
+
 # Migration n (1-based) is MIGRATIONS[n - 1]. Append only.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_baseline]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_baseline, _multilingual_index]
 
 LATEST = len(MIGRATIONS)
 

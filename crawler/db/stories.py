@@ -14,7 +14,7 @@ import sqlite_utils
 
 from crawler.db import near_duplicates
 from crawler.db.connection import utcnow
-from crawler.db.matching import match_article
+from crawler.db.matching import WatchQuery, index_article, match_article
 from crawler.db.outbox import alerted_channels, enqueue_routed
 from crawler.story import Story
 
@@ -27,7 +27,7 @@ class SaveContext:
     which channels each watch alerts (``routes``; a watch not in it, or no routes at all:
     every channel)."""
 
-    watches: Sequence[tuple[str, str]]  # (name, FTS5 query)
+    watches: Sequence[WatchQuery | tuple[str, str]]  # or (name, FTS5 query) without aliases
     channels: Sequence[str]
     routes: Mapping[str, Sequence[str]] | None = None
 
@@ -111,6 +111,7 @@ def _insert(db: sqlite_utils.Database, story: Story, ctx: SaveContext, now: str)
     article_id = int(cur.lastrowid or 0)
     _remember_aliases(db, article_id, story.aliases)
     _add_version(db, article_id, 1, story, now)
+    index_article(db.conn, article_id, story.title, story.text, story.language)
     _index_near_duplicates(db, article_id, story)
     matched = _record_matches(db, article_id, 1, ctx, now)
     if duplicate_of is not None:
@@ -148,6 +149,8 @@ def _new_version(
         ),
     )
     _add_version(db, article_id, version, story, now)
+    language = story.language or existing["language"]
+    index_article(db.conn, article_id, story.title, story.text, language)
     alerted = alerted_channels(db, article_id)
     matched = _record_matches(db, article_id, version, ctx, now)
     if existing["duplicate_of"] is None:
@@ -187,10 +190,11 @@ def _record_matches(
     found = match_article(db.conn, article_id, ctx.watches)
     for m in found:
         db.execute(
-            "INSERT INTO matches (article_id, watch, snippet, version, matched_at) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT(article_id, watch) DO UPDATE SET "
-            "snippet = excluded.snippet, version = excluded.version",
-            (article_id, m.watch, m.snippet, version, now),
+            "INSERT INTO matches (article_id, watch, snippet, version, matched_at, matched_form) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(article_id, watch) DO UPDATE SET "
+            "snippet = excluded.snippet, version = excluded.version, "
+            "matched_form = excluded.matched_form",
+            (article_id, m.watch, m.snippet, version, now, m.form),
         )
     return tuple(m.watch for m in found)
 

@@ -141,12 +141,13 @@ def test_tables_sorted_described_faceted_and_noise_hidden(datasette: str) -> Non
     tables = {t["name"]: t for t in get_json(datasette, "/newsmon.json", rows_only=False)["tables"]}
     hidden = {name for name, t in tables.items() if t["hidden"]}
     assert {"articles_fts", "articles_fts_data", "http_cache", "lsh_bands"} <= hidden
+    assert {"articles_stemmed", "articles_stemmed_content"} <= hidden
     assert {"articles", "matches", "article_versions", "alerts", "runs"}.isdisjoint(hidden)
     page = get_json(datasette, "/newsmon/articles.json", rows_only=False)
     assert "sorted by first_seen descending" in page["human_description_en"]
     assert {"site", "language", "published"} <= set(page["facet_results"])
     sites = {f["value"]: f["count"] for f in page["facet_results"]["site"]["results"]}
-    assert sites == {"caliber": 13, "eqmint": 11}
+    assert sites == {"caliber": len(caliber().stories), "eqmint": len(eqmint().stories)}
     watches = get_json(datasette, "/newsmon/matches.json", rows_only=False)["facet_results"][
         "watch"
     ]

@@ -36,6 +36,9 @@ def with_changes(**changes: object) -> dict:
 def test_shipped_config_is_valid_and_watches_the_seed_topics() -> None:
     cfg = load_config(REPO / "config/newsmon.yaml")
     assert {w.name for w in cfg.watches} == {"rare-earths", "takaichi"}
+    aliases = {w.name: w.aliases for w in cfg.watches}
+    assert "Такаити" in aliases["takaichi"] and "高市早苗" in aliases["takaichi"]
+    assert '"редкоземельные металлы"' in aliases["rare-earths"]
     assert [(s.name, s.spider) for s in cfg.sites] == [("caliber", "caliber"), ("eqmint", "eqmint")]
     assert cfg.site("caliber").url == "https://caliber.az/en/"
     assert cfg.database.is_absolute() or cfg.database.parent == REPO / "config/.."
@@ -67,6 +70,13 @@ def test_config_found_through_environment(tmp_path: Path, monkeypatch: pytest.Mo
         ({"databse": "x.db"}, "databse: unknown key"),
         ({"watches__0__query": '"rare earths'}, "watches[0].query: watch 'rare-earths': bad query"),
         ({"watches__0__query": "AND"}, "watches[0].query"),
+        (
+            {"watches__0__aliases": ["Такаити", "高市", '"nadir torpaq']},
+            "watches[0].aliases[2]: watch 'rare-earths': bad query '\"nadir torpaq'",
+        ),
+        ({"watches__0__aliases": ["ok", "NOT"]}, "watches[0].aliases[1]: watch 'rare-earths'"),
+        ({"watches__0__aliases": ["ok", " "]}, "watches[0].aliases[1]: watch 'rare-earths': empty"),
+        ({"watches__0__aliases": "Такаити"}, "watches[0].aliases: Input should be a valid list"),
         ({"alerts": {"email": {"host": "h", "sender": "a@b"}}}, "alerts.email.to: Field required"),
         ({"alerts": {"slack": {"mode": "instant"}}}, "alerts.slack: give 'webhook_url_env'"),
         (

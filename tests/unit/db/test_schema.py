@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from crawler.db import connect, schema
-from crawler.db.matching import match_article
+from crawler.db.matching import WatchQuery, match_article
 
 RELEASE_0_1_0 = Path(__file__).resolve().parents[2] / "fixtures/db/release-0.1.0.db.gz"
 
@@ -54,6 +54,26 @@ def test_a_database_of_the_previous_release_migrates_with_its_data_intact(old_db
     assert counts(old_db) == before
 
 
+def test_the_migration_indexes_stored_stories_by_their_language(old_db: Path) -> None:
+    with connect(old_db) as db:
+        indexed = dict(db.execute("SELECT rowid, analyzer FROM articles_stemmed").fetchall())
+        languages = dict(db.execute("SELECT id, language FROM articles").fetchall())
+        assert set(indexed) == set(languages)
+        assert {languages[i]: indexed[i] for i in indexed} == {
+            "en": "porter",
+            "ru": "russian",
+            "az": "turkish-az",
+        }
+        (russian,) = db.execute(
+            "SELECT id FROM articles WHERE language = 'ru' AND title LIKE 'Такаити%'"
+        ).fetchone()
+        watch = WatchQuery("rare-earths", '"rare earths"', ('"редкоземельные металлы"',))
+        (match,) = match_article(db.conn, russian, [watch])
+        assert match.form == '"редкоземельные металлы"'
+        assert "**редкоземельным металлам**" in match.snippet
+        assert "matched_form" in columns(db, "matches")
+
+
 def test_a_new_database_gets_every_table_and_the_latest_version(tmp_path: Path) -> None:
     with connect(tmp_path / "new.db") as db:
         assert schema.version(db) == schema.LATEST
@@ -73,6 +93,7 @@ def test_a_new_database_gets_every_table_and_the_latest_version(tmp_path: Path) 
             "article_signatures",
             "lsh_bands",
             "articles_fts",
+            "articles_stemmed",
         } <= names
         assert {"url", "title", "text", "published", "duplicate_of"} <= columns(db, "articles")
 
