@@ -29,8 +29,8 @@ from tests.helpers import (
     TAKAICHI,
     WATCHES,
     database_bytes,
-    newsmon,
     rows,
+    run_newsmon,
     save_routed,
     seed_sites,
     story,
@@ -108,7 +108,7 @@ def test_three_channels_get_each_watch_they_route_exactly_once(
     assert load_config(config).routes() == {k: tuple(v) for k, v in ROUTES.items()}
     env = {HOOK_ENV: desks.hook.apprise_url("json")}
 
-    crawl = newsmon(config, "crawl", env=env)
+    crawl = run_newsmon(config, "crawl", env=env)
 
     assert crawl.returncode == 0, crawl.stdout + crawl.stderr
     db = tmp_path / "newsmon.db"
@@ -124,7 +124,7 @@ def test_three_channels_get_each_watch_they_route_exactly_once(
     assert f"morning-mail: {len(rare)} held for the digest at " in crawl.stdout
     assert " 08:00 +0" in crawl.stdout  # +01:00 or +02:00: Berlin time
 
-    flush = newsmon(config, "alerts", "flush", "morning-mail", env=env)
+    flush = run_newsmon(config, "alerts", "flush", "morning-mail", env=env)
 
     assert flush.returncode == 0, flush.stderr
     assert flush.stdout.startswith(f"alerts: {len(rare)} sent, 0 failed, 0 pending")
@@ -133,7 +133,7 @@ def test_three_channels_get_each_watch_they_route_exactly_once(
     assert subject(mail.message) == f"[newsmon] {len(rare)} stories matching rare-earths"
     assert mail_titles(mail.message) == rare
 
-    again = newsmon(config, "crawl", env=env)
+    again = run_newsmon(config, "crawl", env=env)
     assert again.returncode == 0, again.stderr
     assert "alerts:" not in again.stdout  # nothing queued, nothing held
     counts = (len(desks.smtp.messages), len(desks.slack.posts), len(desks.hook.posts))
@@ -212,8 +212,8 @@ def test_apprise_urls_stay_out_of_debug_logs_errors_and_the_database(
     secret = url.rsplit("/", 1)[1]
     desks.hook.stop()  # the hook is down: Apprise logs the URL it failed to reach
 
-    flush = newsmon(config_path, "--log-level", "DEBUG", "alerts", "flush", env={HOOK_ENV: url})
-    test = newsmon(config_path, "alerts", "test", "ops-hook", env={HOOK_ENV: url})
+    flush = run_newsmon(config_path, "--log-level", "DEBUG", "alerts", "flush", env={HOOK_ENV: url})
+    test = run_newsmon(config_path, "alerts", "test", "ops-hook", env={HOOK_ENV: url})
 
     assert flush.returncode == 0 and "DEBUG" in flush.stderr
     assert "ops-hook: JSON: " in flush.stdout
