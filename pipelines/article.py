@@ -18,7 +18,8 @@ from lxml import etree
 from lxml import html as lxml_html
 from lxml.cssselect import CSSSelector
 
-from crawler.extraction import extract_body, parse_html
+from crawler.extract.dates import fallback_date
+from crawler.extraction import decode_html, extract_body, parse_html
 from crawler.fingerprint import Fingerprints, fingerprints
 from pipelines.metadata import Metadata, page_metadata, to_iso
 
@@ -82,11 +83,15 @@ def extract_article(
     the page anyway.
     """
     rules = rules or SiteRules()
-    tree = parse_html(html)
-    md = page_metadata(tree, rules.timezone)
+    text = decode_html(html) if isinstance(html, bytes) else html
+    tree = parse_html(text)
+    md = page_metadata(tree, rules.timezone, url=url, date_fallback=False)
     is_story = _is_story(tree, rules, md)
     if stories_only and not is_story:
         return Extracted(title=md.title or "", language=md.language or rules.language)
+    published = _site_date(tree, rules) or md.published
+    if published is None:
+        published = fallback_date(text, url, rules.timezone)
     # The tree is ours alone: junk is removed in place, after everything that reads the
     # page as published (metadata, the story marker) has seen it.
     clean = _without(tree, rules.drop)
@@ -97,7 +102,7 @@ def extract_article(
     return Extracted(
         title=_select_text(clean, rules.title) or md.title or "",
         author=author,
-        published=_site_date(clean, rules) or md.published,
+        published=published,
         modified=md.modified,
         language=md.language or rules.language,
         description=md.description,

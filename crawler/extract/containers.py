@@ -10,7 +10,8 @@ written with one template).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import TypeAlias
 
 import lxml.html
 
@@ -21,8 +22,9 @@ _TEXT_TAGS = (
 )  # fmt: skip
 _PARAGRAPH_TAGS = frozenset({"p", "li", "h2", "h3", "h4", "blockquote", "pre"})
 _TOO_WIDE = frozenset({"html", "body"})
+_SKIPPED = frozenset({"script", "style", "noscript", "template", "nav", "select"})
 
-Element = lxml.html.HtmlElement
+Element: TypeAlias = lxml.html.HtmlElement
 
 
 def text_key(text: str) -> str:
@@ -103,3 +105,36 @@ def _paragraphs(element: Element) -> int:
             if count >= 2:
                 break
     return count
+
+
+def following(element: Element) -> Iterator[Element]:
+    """The elements after ``element`` in document order, outside it: its following
+    siblings, then its parent's, and so on up the tree."""
+    node: Element | None = element
+    while node is not None:
+        yield from node.itersiblings()
+        node = node.getparent()
+
+
+def text_after(element: Element, limit: int) -> str:
+    """About ``limit`` characters of the text that follows ``element`` in the page (scripts
+    and styles skipped), pieces separated by " | "."""
+    pieces: list[str] = []
+    total = 0
+    for node in following(element):
+        for text in _texts(node):
+            text = " ".join(text.split())
+            if text:
+                pieces.append(text)
+                total += len(text)
+                if total >= limit:
+                    return " | ".join(pieces)[: limit + 100]
+    return " | ".join(pieces)
+
+
+def _texts(node: Element) -> Iterator[str]:
+    for element in node.iter():
+        if isinstance(element.tag, str) and element.tag not in _SKIPPED and element.text:
+            yield element.text
+        if element.tail and element is not node:
+            yield element.tail
