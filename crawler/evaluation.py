@@ -21,6 +21,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlsplit
@@ -151,6 +152,10 @@ class Run:
     def median_ms(self) -> float:
         return statistics.median(self.seconds) * 1000 if self.seconds else 0.0
 
+    @property
+    def mean_ms(self) -> float:
+        return statistics.fmean(self.seconds) * 1000 if self.seconds else 0.0
+
 
 def load_pages(
     directory: Path, limit: int | None = None, ids: Iterable[str] | None = None
@@ -225,6 +230,10 @@ def _stable_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+# Differences in training F1 below this are noise on a hundred pages.
+TIE_F1 = 0.0005
+
+
 @dataclass(frozen=True)
 class FoldResult:
     """One fold of a cross-validation: the candidate chosen on the other folds, its score
@@ -264,5 +273,46 @@ def cross_validate(
     return results
 
 
-# Differences in training F1 below this are noise on a hundred pages.
-TIE_F1 = 0.0005
+# --- metadata -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DatedPage:
+    """A page of a date set (``dates-dev``): its bytes and its true publication day."""
+
+    id: str
+    url: str
+    html: bytes
+    day: str  # YYYY-MM-DD
+
+
+def load_dated_pages(directory: Path, limit: int | None = None) -> list[DatedPage]:
+    """Load a date set: ``ground-truth.json`` (id -> url, date) and ``html/<id>.html.gz``."""
+    truth = json.loads((directory / "ground-truth.json").read_text(encoding="utf-8"))
+    keys = sorted(truth)[:limit]
+    return [
+        DatedPage(
+            id=key,
+            url=truth[key].get("url", ""),
+            html=gzip.decompress((directory / "html" / f"{key}.html.gz").read_bytes()),
+            day=str(truth[key].get("date", "")),
+        )
+        for key in keys
+    ]
+
+
+def same_day(found: str | None, day: str) -> bool:
+    """Whether a stored ``published`` value (ISO time with offset, or a day) has ``day``."""
+    return bool(found) and str(found)[:10] == day
+
+
+def within(found: str | None, true: datetime, tolerance: timedelta) -> bool:
+    """Whether a stored ``published`` value states a time within ``tolerance`` of ``true``
+    (a bare day or a time without an offset states no instant: False)."""
+    if not found or len(found) <= 10:
+        return False
+    try:
+        parsed = datetime.fromisoformat(found)
+    except ValueError:
+        return False
+    return parsed.tzinfo is not None and abs(parsed - true) <= tolerance

@@ -301,7 +301,7 @@ def _extract(tree: lxml.html.HtmlElement, url: str | None, options: BodyOptions)
     anchors = _anchor_keys(tree)
     blocks = _blocks(body)
     if precise and options.recover and not fast:
-        blocks = _recover(tree, url, blocks, options.recover_below)
+        blocks = _recover(tree, url, blocks, options.recover_below, anchors)
     _mark_links(blocks, anchors)
     texts = [block.text for block in _clean(blocks, titles, options)]
     if _link_share("\n\n".join(texts), anchors) > options.max_link_share:
@@ -348,47 +348,54 @@ def _trafilatura_run(
 
 
 def _recover(
-    tree: lxml.html.HtmlElement, url: str | None, blocks: list[_Block], below: float
+    tree: lxml.html.HtmlElement,
+    url: str | None,
+    blocks: list[_Block],
+    below: float,
+    anchors: set[str],
 ) -> list[_Block]:
     """Add the text precision mode cut from the article itself.
 
     Precision mode sometimes keeps a paragraph or two of a long article (templates that wrap
     every paragraph in its own box defeat its density tests). When it kept less than
     ``below`` of the page's paragraph text, balanced mode runs too, and its extra blocks are
-    kept when they sit in the container of the precision blocks or are styled like them:
-    text in another region of the page (rails, comments, other stories) stays out.
+    kept, in page order, when they sit in the container of the precision blocks or are
+    styled like them and are not just the text of a link: text in another region of the
+    page (rails, comments, other stories) and pointers to other pages stay out.
     """
     kept = sum(len(block.text) for block in blocks)
     if not blocks or kept >= below * _paragraph_chars(tree):
         return blocks
-    balanced = _trafilatura_run(tree, url, favor_precision=False)
+    balanced = _trafilatura_run(tree, url, favor_precision=False, fast=True)
     if balanced is None:
         return blocks
-    wider = _blocks(balanced)
-    known = {text_key(block.text) for block in blocks}
-    if not known <= {text_key(block.text) for block in wider}:
-        return blocks  # balanced mode read another part of the page: no common ground
     index = BlockIndex(tree)
-    anchors = [e for e in (index.deepest(block.text) for block in blocks) if e is not None]
-    box = container(anchors)
-    styles = {signature(element) for element in anchors}
-    recovered = []
-    for block in wider:
-        if text_key(block.text) not in known:
-            element = index.deepest(block.text)
-            if element is None:
-                continue
-            if (
-                not (box is not None and is_within(element, box))
-                and signature(element) not in styles
-            ):
-                continue
-        recovered.append(block)
-    if len(recovered) > len(blocks):
-        logger.debug(
-            "recovered %d blocks that precision mode cut on %s", len(recovered) - len(blocks), url
-        )
-    return recovered
+    placed = [index.deepest(block.text) for block in blocks]
+    found = [element for element in placed if element is not None]
+    box = container(found)
+    styles = {signature(element) for element in found}
+    seen = {text_key(block.text) for block in blocks} | anchors
+    extra: list[tuple[float, _Block]] = []
+    for block in _blocks(balanced):
+        key = text_key(block.text)
+        element = None if key in seen else index.deepest(block.text)
+        if element is None:
+            continue
+        if (box is not None and is_within(element, box)) or signature(element) in styles:
+            seen.add(key)
+            extra.append((index.position(element), block))
+    if not extra:
+        return blocks
+    logger.debug("recovered %d blocks that precision mode cut on %s", len(extra), url)
+    ordered: list[tuple[float, _Block]] = []
+    last = -1.0
+    for block, element in zip(blocks, placed, strict=True):
+        # Precision mode's order stands; a block found earlier in the page (a copy of it
+        # there) or not found at all goes right after the one before it.
+        found_at = index.position(element) if element is not None else last
+        last = max(found_at, last + 0.001)
+        ordered.append((last, block))
+    return [block for _, block in sorted(ordered + extra, key=lambda item: item[0])]
 
 
 # --- tree preparation -------------------------------------------------------------------

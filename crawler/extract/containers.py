@@ -37,10 +37,16 @@ class BlockIndex:
 
     def __init__(self, tree: Element) -> None:
         self._elements: dict[str, list[Element]] = {}
-        for element in tree.iter(*_TEXT_TAGS):
+        self._positions: dict[Element, int] = {}
+        for position, element in enumerate(tree.iter(*_TEXT_TAGS)):
             key = text_key(element.text_content())
             if key:
                 self._elements.setdefault(key, []).append(element)
+                self._positions[element] = position
+
+    def position(self, element: Element) -> int:
+        """Where an indexed element comes in the page (document order)."""
+        return self._positions[element]
 
     def elements(self, text: str) -> list[Element]:
         """Every element whose whole text is ``text`` (outermost first)."""
