@@ -258,16 +258,17 @@ def page_dates(
     printed = dateline(headline, url) if headline is not None else None
     everything = [*published, *modified, *_time_elements(tree), *([printed] if printed else [])]
     strong = [c for c in published if c.source not in _WEAK_SOURCES]
-    chosen = _localized(strong[0], everything) if strong else printed
+    same_event = [*published, *([printed] if printed else [])]
+    chosen = _localized(strong[0], everything, same_event) if strong else printed
     if chosen is None:
         chosen = labelled_date(tree)
     if chosen is None and published:
-        chosen = _localized(published[0], everything)
+        chosen = _localized(published[0], everything, same_event)
     if chosen is not None and chosen is not printed:
         chosen = _on_local_day(chosen, _local_day(printed, url))
     if chosen is None and fallback:
         chosen = _htmldate(html if html is not None else tree, url)
-    updated = _localized(modified[0], everything) if modified else None
+    updated = _localized(modified[0], everything, modified) if modified else None
     return PageDates(
         published=to_iso(chosen.value, tz) if chosen else None,
         modified=to_iso(updated.value, tz) if updated else None,
@@ -344,41 +345,58 @@ def _add(found: list[Candidate], source: str, value: str | None) -> None:
         found.append(Candidate(source, parsed))
 
 
-def _localized(chosen: Candidate, others: list[Candidate]) -> Candidate:
-    """``chosen`` with the local offset another source gives the same instant.
+def _localized(
+    chosen: Candidate, others: list[Candidate], same_event: list[Candidate]
+) -> Candidate:
+    """``chosen`` with the local offset the page gives the same moment.
 
-    A UTC value takes the offset of an aware source stating the same instant with another
-    offset, or of a naive source whose wall-clock time is a whole number of quarter hours
-    away with the same minutes and seconds (the local time the page shows). A naive value
-    takes the offset of an aware source stating the same wall-clock time.
+    A UTC value takes the offset of an aware source (``others``) stating the same instant
+    with another offset, or of a naive source stating the same event (``same_event``: the
+    other publication dates, the dateline) whose wall-clock time is a whole number of
+    quarter hours away, seconds equal (the local time the page shows). A naive value takes
+    the offset of an aware source stating the same wall-clock time.
     """
     value = chosen.value
     if not isinstance(value, datetime):
         return chosen
-    for other in others:
-        local = other.value
-        if not isinstance(local, datetime) or local is value:
-            continue
-        if value.tzinfo is not None and value.utcoffset() == timedelta(0):
-            offset = _offset_between(local, value)
-        elif value.tzinfo is None and local.tzinfo is not None:
-            offset = _offset_between(value, local)
-            if offset is not None:
-                return Candidate(chosen.source, value.replace(tzinfo=timezone(offset)))
-            continue
-        else:
-            continue
+    if value.tzinfo is None:
+        for other in others:
+            local = other.value
+            aware = isinstance(local, datetime) and local.tzinfo is not None
+            if aware and isinstance(local, datetime) and local.replace(tzinfo=None) == value:
+                return Candidate(chosen.source, local)
+        return chosen
+    if _offset(value) != timedelta(0):
+        return chosen
+    for other in [*others, *same_event]:
+        offset = _offset_between(other.value, value, naive_too=other in same_event)
         if offset is not None and offset != timedelta(0):
             return Candidate(chosen.source, value.astimezone(timezone(offset)))
-    if value.tzinfo is not None and value.utcoffset() == timedelta(0):
-        # The same instant written in the one local offset every other time of the page
-        # uses: the instant is unchanged, the day becomes the one readers saw.
-        offsets = {_offset(o.value) for o in others} - {None, timedelta(0)}
-        if len(offsets) == 1:
-            offset = offsets.pop()
-            assert offset is not None
-            return Candidate(chosen.source, value.astimezone(timezone(offset)))
+    # The same instant written in the one local offset every other time of the page uses:
+    # the instant is unchanged, the day becomes the one readers saw.
+    offsets = {_offset(o.value) for o in others} - {None, timedelta(0)}
+    if len(offsets) == 1:
+        offset = offsets.pop()
+        assert offset is not None
+        return Candidate(chosen.source, value.astimezone(timezone(offset)))
     return chosen
+
+
+def _offset_between(local: Parsed, instant: datetime, naive_too: bool) -> timedelta | None:
+    """The UTC offset under which ``local`` states ``instant``: an aware value's own offset
+    when it is the same instant; for a naive one (when ``naive_too``), the whole number of
+    quarter hours between its wall clock and the instant's UTC wall clock."""
+    if not isinstance(local, datetime):
+        return None
+    if local.tzinfo is not None:
+        return local.utcoffset() if local.timestamp() == instant.timestamp() else None
+    if not naive_too:
+        return None
+    wall = instant.astimezone(UTC).replace(tzinfo=None)
+    difference = (local - wall).total_seconds()
+    if abs(difference) > _MAX_OFFSET or difference % _QUARTER_HOUR:
+        return None
+    return timedelta(seconds=difference)
 
 
 def _local_day(printed: Candidate | None, url: str | None) -> date | None:
@@ -410,19 +428,6 @@ def _on_local_day(chosen: Candidate, day: date | None) -> Candidate:
 
 def _offset(value: Parsed) -> timedelta | None:
     return value.utcoffset() if isinstance(value, datetime) else None
-
-
-def _offset_between(local: datetime, utc: datetime) -> timedelta | None:
-    """The UTC offset under which wall-clock ``local`` is the instant ``utc``, if any."""
-    if local.tzinfo is not None:
-        if local.utcoffset() is None or local.timestamp() != utc.timestamp():
-            return None
-        return local.utcoffset()
-    wall = utc.replace(tzinfo=None) + (utc.utcoffset() or timedelta(0))
-    difference = (local - wall).total_seconds()
-    if abs(difference) > _MAX_OFFSET or difference % _QUARTER_HOUR:
-        return None
-    return timedelta(seconds=difference)
 
 
 def dateline(headline: lxml_html.HtmlElement, url: str | None = None) -> Candidate | None:
