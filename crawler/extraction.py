@@ -1,20 +1,26 @@
 """Generic article-body extraction for pages that have no site rules.
 
-The pipeline (every cleaning step is there because it measured better on the
-article-extraction benchmark, ``bench/extraction.py``; none is keyed to a site; the size
-limits and the link check guard against odd pages):
+The pipeline (every step can be switched off with ``BodyOptions``, and
+``bench/extraction.py`` keeps only what wins on cross-validation folds it was not tuned on;
+no step is keyed to a site; the size limits and the link check guard against odd pages):
 
 1. decode and parse the page robustly (``decode_html``, ``parse_html``);
 2. on a private copy of the tree: drop scripts and styles, shrink absurdly large pages,
    rescue embedded social posts (tweets quoted in an article sit in "social" wrappers that
    trafilatura throws away) and drop widgets named as boilerplate (hover cards, share bars,
-   newsletter boxes, related-article rails, promotions, cookie banners);
+   newsletter boxes, related-article rails, promotions, cookie banners) unless they hold
+   prose paragraphs;
 3. run trafilatura in precision mode, which itself weighs its result against its readability
-   and jusText ports; balanced mode only as a rescue when precision finds next to nothing;
+   and jusText ports; balanced mode as a rescue when precision finds next to nothing, and
+   as a source of the article text precision mode cut when it kept only a small part of
+   the page's paragraphs (kept when it sits with, or is styled like, the precision text);
 4. clean the extracted blocks: the headline repeated at the top, lists made only of links,
    "Read also"/"Follow us"-style promotions, tag, source, credit and timestamp lines at the
    edges, and headings left with nothing under them;
 5. give up ("") when what is left reads mostly as link text: a listing or a menu.
+
+A site's own boilerplate (blocks its stories share) is removed later, with the site's
+profile (``crawler.extract.site_profile``).
 """
 
 from __future__ import annotations

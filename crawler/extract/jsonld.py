@@ -23,11 +23,6 @@ ARTICLE_TYPES = frozenset(
         "OpinionNewsArticle",
         "ReviewNewsArticle",
         "LiveBlogPosting",
-        "SatiricalArticle",
-        "ScholarlyArticle",
-        "TechArticle",
-        "Report",
-        "AskPublicNewsArticle",
     }
 )
 ORGANIZATION_TYPES = frozenset(

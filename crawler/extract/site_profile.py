@@ -173,6 +173,19 @@ class SiteProfile:
         return next((s for s in self.stories if s.key == key), None)
 
 
+def profile_from_stories(
+    site: str, stories: Iterable[tuple[str, str]], max_stories: int = MAX_STORIES
+) -> SiteProfile:
+    """A profile learned from stored stories, ``(url, text)`` oldest first, their text's
+    paragraphs separated by blank lines: how a site's first profile is built from a
+    database filled before profiles existed (titles are not learned: the stored title has
+    no affix left)."""
+    profile = SiteProfile(site, max_stories=max_stories)
+    for url, text in stories:
+        profile.observe(url, None, [block_hash(p) for p in text.split("\n\n") if p.strip()])
+    return profile
+
+
 # --- persistence ------------------------------------------------------------------------
 
 

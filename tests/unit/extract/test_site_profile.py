@@ -11,6 +11,7 @@ from crawler.extract.site_profile import (
     SiteProfile,
     block_hash,
     load_profile,
+    profile_from_stories,
     save_profile,
 )
 from pipelines.article import extract_article
@@ -111,3 +112,11 @@ def test_profiles_round_trip_through_json_and_sqlite(tmp_path: Path) -> None:
     assert db.execute("SELECT count(*) FROM site_profiles").fetchone()[0] == 1
     assert load_profile(db, "herald").title_affixes() == [" | Harbour Herald"]
     db.close()
+
+
+def test_a_first_profile_is_learned_from_stored_stories() -> None:
+    stored = [(url, f"{text}\n\n{DISCLAIMER}") for url, _, text in map(story, range(4))]
+    profile = profile_from_stories("herald", stored)
+    url, html, text = story(5)
+    found = extract_article(html, url, profile=profile).text
+    assert found.startswith(text) and DISCLAIMER not in found and VISIT in found
