@@ -36,8 +36,12 @@ _NON_ALNUM_RE = re.compile(r"[\W_]+")
 # A part that is only a date or a number ("28.04.2023", "2023") says nothing about the story.
 _DATE_PART_RE = re.compile(r"^[\d\s./:-]+$")
 _HEADING_TAGS = ("h1", "h2")
-# Two titles agree when this share of their words (Dice coefficient) is common to both.
+# Two titles agree when this share of their words (Dice coefficient) is common to both; an
+# <h1> of at least _HEADLINE_WORDS words that shares REWORDED_AGREEMENT of them with the
+# metadata title is the visible headline the SEO title rewords.
 AGREEMENT = 0.6
+REWORDED_AGREEMENT = 0.25
+_HEADLINE_WORDS = 4
 _MAX_HEADLINE_CHARS = 400
 _NAME_SLACK = 7
 _GENERIC_HOST_LABELS = frozenset({"www", "m", "amp", "mobile", "news", "com", "org", "net"})
@@ -192,12 +196,35 @@ def headline(
         if best is not None:
             text = strip_site(best[2], names, url, affixes)
             return Headline(_without_extras(text, references), best[1], tag)
+    reworded = _reworded_headline(tree, references, names, url)
+    if reworded is not None:
+        return reworded
     if strong:
         return Headline(strong[0], None, "metadata")
     first = tree.find(".//h1")
     if first is not None and clean_title(first.text_content()):
         return Headline(strip_site(clean_title(first.text_content()), names, url), first, "h1")
     return Headline(weak, None, "title" if weak else "")
+
+
+def _reworded_headline(
+    tree: lxml_html.HtmlElement, references: list[str], names: list[str], url: str | None
+) -> Headline | None:
+    """The first ``<h1>`` that reads as a headline and shares some words with the metadata
+    title: the visible headline of a page whose SEO title is reworded ("Taylor Swift's AMA
+    row seems to be over" for "Taylor Swift is allowed to play her music at the AMAs")."""
+    for element in tree.iter("h1"):
+        text = clean_title(element.text_content())
+        if not text or len(text) > _MAX_HEADLINE_CHARS or names_site(text, names, url):
+            continue
+        headline_like = len(_words(text)) >= _HEADLINE_WORDS or (
+            " " not in text and len(text) >= _HEADLINE_WORDS * 3
+        )
+        if headline_like and max((agreement(text, r) for r in references), default=0) >= (
+            REWORDED_AGREEMENT
+        ):
+            return Headline(strip_site(text, names, url), element, "h1")
+    return None
 
 
 def _without_extras(heading: str, references: list[str]) -> str:

@@ -119,3 +119,16 @@ def test_without_metadata_the_first_heading_beats_the_title_element() -> None:
     assert page_metadata(page).title == "About us"
     assert page_metadata(tree("<p>x</p>", "<title>Only a title | example.org</title>"),
                          url="https://example.org/a").title == "Only a title"  # fmt: skip
+
+
+def test_a_reworded_seo_title_gives_way_to_the_visible_headline() -> None:
+    page = tree(
+        "<h1>Taylor Swift is allowed to play her music at the AMAs after all</h1>",
+        "<meta property='og:title' content=\"Taylor Swift's AMA row seems to be over\">",
+    )
+    assert (
+        page_metadata(page).title
+        == "Taylor Swift is allowed to play her music at the AMAs after all"
+    )
+    section = tree("<h1>Sport</h1>", "<meta property='og:title' content='Sport star retires'>")
+    assert page_metadata(section).title == "Sport star retires"  # a one-word h1 is a label
