@@ -20,21 +20,22 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import re
 import statistics
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import replace
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import htmldate
 import trafilatura
 
-from bench.replica_pages import ReplicaPage, replica_pages
 from crawler.evaluation import (
+    DatedPage,
     Page,
     Run,
     cross_validate,
@@ -52,6 +53,8 @@ from crawler.extract.titles import SEPARATORS, names_site
 from crawler.extraction import DEFAULT_OPTIONS, BodyOptions, decode_html, extract_body, parse_html
 from pipelines.article import SiteRules, extract_article
 from pipelines.metadata import page_metadata
+from replica import sites
+from replica.base import ReplicaSite
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = (ROOT / "../shared/data/aeb-dev").resolve()
@@ -185,20 +188,20 @@ def profiles_on_pairs(pages: Sequence[Page]) -> None:
 # --- 3. publication days ----------------------------------------------------------------------
 
 
-def publication_days(pages: Sequence[object]) -> None:
+def publication_days(pages: Sequence[DatedPage]) -> None:
     ours = theirs = undated = 0
     ours_s: list[float] = []
     theirs_s: list[float] = []
     for page in pages:
-        text = decode_html(page.html)  # type: ignore[attr-defined]
+        text = decode_html(page.html)
         start = time.perf_counter()
-        md = page_metadata(parse_html(text), url=page.url, html=text)  # type: ignore[attr-defined]
+        md = page_metadata(parse_html(text), url=page.url, html=text)
         ours_s.append(time.perf_counter() - start)
         start = time.perf_counter()
-        found = htmldate.find_date(text, url=page.url, original_date=True)  # type: ignore[attr-defined]
+        found = htmldate.find_date(text, url=page.url, original_date=True)
         theirs_s.append(time.perf_counter() - start)
-        ours += same_day(md.published, page.day)  # type: ignore[attr-defined]
-        theirs += same_day(found, page.day)  # type: ignore[attr-defined]
+        ours += same_day(md.published, page.day)
+        theirs += same_day(found, page.day)
         undated += md.published is None
     n = len(pages) or 1
     print(f"3. Publication day on {len(pages)} dates-dev pages")
@@ -211,11 +214,11 @@ def publication_days(pages: Sequence[object]) -> None:
 # --- 4. titles ----------------------------------------------------------------------------------
 
 
-def titles(pages: Sequence[Page], dated: Sequence[object]) -> None:
+def titles(pages: Sequence[Page], dated: Sequence[DatedPage]) -> None:
     print("4. Titles that keep an entity or a part naming the site")
     for label, items in (
         ("aeb-dev", [(p.url, p.html) for p in pages]),
-        ("dates-dev", [(p.url, p.html) for p in dated]),  # type: ignore[attr-defined]
+        ("dates-dev", [(p.url, p.html) for p in dated]),
     ):
         bad = []
         for url, html in items:
@@ -238,6 +241,63 @@ def title_flaw(title: str, names: set[str], url: str | None) -> str | None:
 
 
 # --- 5. replicas --------------------------------------------------------------------------------
+
+# The replicas render many stories per site from their own data: several pages of one site
+# (for the site profile) with the true title, author, publication time and paragraphs.
+ORIGIN = "http://127.0.0.1:8000"
+SITES: dict[str, Callable[[], ReplicaSite]] = {
+    "caliber": sites.caliber,
+    "eqmint": sites.eqmint,
+    "ledger": lambda: sites.ledger(recent=False),
+    "kestrel": lambda: sites.kestrel(recent=False),
+    "courier": lambda: sites.courier(recent=False),
+}
+
+
+@dataclass(frozen=True)
+class ReplicaPage:
+    """One rendered story page and the story it shows."""
+
+    site: str
+    url: str
+    html: bytes
+    title: str
+    author: str | None
+    published: datetime
+    body: str
+
+
+def replica_pages() -> list[ReplicaPage]:
+    """Every story of every replica site, oldest first within a site (the order a monitor
+    meets them in)."""
+    pages = []
+    for name, factory in SITES.items():
+        site = factory()
+        for story in sorted(site.stories, key=lambda s: s.published):
+            path = _path(name, site, story)
+            response = site.handle(path, ORIGIN)
+            if response.status != 200:
+                continue
+            pages.append(
+                ReplicaPage(
+                    site=name,
+                    url=ORIGIN + path,
+                    html=response.body,
+                    title=story.title,
+                    author=story.author,
+                    published=story.published,
+                    body="\n\n".join(story.paragraphs),
+                )
+            )
+    return pages
+
+
+def _path(name: str, site: ReplicaSite, story: object) -> str:
+    module = importlib.import_module(f"replica.{name}_site")
+    story_path = getattr(module, "story_path", None)
+    if story_path is not None:
+        return str(story_path(story))
+    return f"/{story.slug}/"  # type: ignore[attr-defined]  # EQMint: /<slug>/
 
 
 def replicas(pages: Sequence[ReplicaPage]) -> None:

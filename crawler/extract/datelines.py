@@ -17,6 +17,11 @@ Parsed = datetime | date
 # matched on a word's start, so inflected forms ("января", "ledna", "marca") count.
 _MONTH_NAMES = (
     "jan feb mar apr may jun jul aug sep oct nov dec",
+    "jän feb mrz apr mai jun jul aug sep okt nov dez",
+    "ene feb mar abr may jun jul ago sep oct nov dic",
+    "gen feb mar apr mag giu lug ago set ott nov dic",
+    "jan fev mar abr mai jun jul ago set out nov dez",
+    "ian feb mar apr mai iun iul aug sep oct noi dec",
     "january february march april may june july august september october november december",
     "januar februar märz april mai juni juli august september oktober november dezember",
     "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",

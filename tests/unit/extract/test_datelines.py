@@ -23,6 +23,8 @@ from crawler.extract.datelines import find_dateline
         ("17 de Febrero 2020", date(2020, 2, 17)),
         ("13. Oktober 2021", date(2021, 10, 13)),
         ("14 марта 2020", date(2020, 3, 14)),
+        ("29 oktyabr 2025 10:40", datetime(2025, 10, 29, 10, 40)),
+        ("3 ott 2020", date(2020, 10, 3)),
         ("2023-11-08", date(2023, 11, 8)),
         ("31 February 2020", None),
         ("Published in 2020", None),
