@@ -24,9 +24,12 @@ def clean(text: str | None, limit: int | None = None) -> str:
 
 
 def when(published: str | None) -> str:
-    """A stored ISO 8601 date as ``2025-10-28 10:06 +04:00``; 'date unknown' when missing."""
+    """A stored ISO 8601 time as ``2025-10-28 10:06 +04:00``, a bare day (the page gave no
+    time) as ``2025-10-28``; 'date unknown' when missing."""
     if not published:
         return "date unknown"
+    if len(published) == 10:  # YYYY-MM-DD: inventing 00:00 would claim a time nobody gave
+        return clean(published, 10)
     try:
         dt = datetime.fromisoformat(published)
     except ValueError:

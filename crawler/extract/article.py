@@ -20,8 +20,10 @@ from lxml.cssselect import CSSSelector
 
 from crawler.dedup.fingerprints import Fingerprints, fingerprints
 from crawler.extract.body import extract_body
-from crawler.extract.html import parse_html
+from crawler.extract.dates import fallback_date
+from crawler.extract.html import decode_html, parse_html
 from crawler.extract.metadata import Metadata, page_metadata, to_iso
+from crawler.extract.site_profile import SiteProfile, block_hash
 
 BLOCKS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "figcaption")
 _SPACE = re.compile(r"\s+")
@@ -67,6 +69,10 @@ class Extracted:
     is_story: bool = False
     paragraphs: list[str] = field(default_factory=list)
     fingerprints: Fingerprints | None = None  # set by extract_page, so workers compute them
+    # What a site profile learns from (SiteProfile.observe): the page's <title> as written
+    # and the hash of every body block before the profile removed the site's boilerplate.
+    raw_title: str | None = None
+    block_hashes: list[str] = field(default_factory=list)
 
 
 def extract_article(
@@ -75,19 +81,27 @@ def extract_article(
     rules: SiteRules | None = None,
     *,
     stories_only: bool = False,
+    profile: SiteProfile | None = None,
 ) -> Extracted:
     """Extract one story page. Never raises on bad HTML: an empty result means "not a story".
 
     With ``stories_only``, a page that does not say it is a story gets only its metadata
     (``is_story`` False, no body): the body is the expensive part, and the caller would drop
-    the page anyway.
+    the page anyway. With the site's ``profile``, the site's learned boilerplate blocks and
+    title affixes are removed (``crawler.extract.site_profile``); recording the story in the
+    profile is the caller's (``profile.observe(url, found.raw_title, found.block_hashes)``).
     """
     rules = rules or SiteRules()
-    tree = parse_html(html)
-    md = page_metadata(tree, rules.timezone)
+    text = decode_html(html) if isinstance(html, bytes) else html
+    tree = parse_html(text)
+    affixes = profile.title_affixes() if profile is not None else ()
+    md = page_metadata(tree, rules.timezone, url=url, title_affixes=affixes, date_fallback=False)
     is_story = _is_story(tree, rules, md)
     if stories_only and not is_story:
         return Extracted(title=md.title or "", language=md.language or rules.language)
+    published = _site_date(tree, rules) or md.published
+    if published is None:
+        published = fallback_date(text, url, rules.timezone)
     # The tree is ours alone: junk is removed in place, after everything that reads the
     # page as published (metadata, the story marker) has seen it.
     clean = _without(tree, rules.drop)
@@ -95,10 +109,13 @@ def extract_article(
     author = _site_author(clean, rules, paragraphs) or md.author
     junk = _junk_patterns(rules.drop_text)
     paragraphs = [p for p in paragraphs if not any(j.search(p) for j in junk)]
+    hashes = [block_hash(p) for p in paragraphs]
+    if profile is not None:
+        paragraphs = profile.clean(paragraphs, url)
     return Extracted(
         title=_select_text(clean, rules.title) or md.title or "",
         author=author,
-        published=_site_date(clean, rules) or md.published,
+        published=published,
         modified=md.modified,
         language=md.language or rules.language,
         description=md.description,
@@ -106,14 +123,22 @@ def extract_article(
         text="\n\n".join(paragraphs),
         is_story=is_story,
         paragraphs=paragraphs,
+        raw_title=md.raw_title,
+        block_hashes=hashes,
     )
 
 
-def extract_page(html: str, url: str, rules: SiteRules | None, stories_only: bool) -> Extracted:
+def extract_page(
+    html: str,
+    url: str,
+    rules: SiteRules | None,
+    stories_only: bool,
+    profile: SiteProfile | None = None,
+) -> Extracted:
     """``extract_article`` as the pool runs it: the result without ``paragraphs``, which the
     pipeline does not use, so only half the text travels back between processes, and with the
     story's fingerprints, which cost as much CPU as extraction and so belong in the workers."""
-    found = extract_article(html, url, rules, stories_only=stories_only)
+    found = extract_article(html, url, rules, stories_only=stories_only, profile=profile)
     prints = fingerprints(found.title, found.text) if found.title and found.text else None
     return replace(found, paragraphs=[], fingerprints=prints)
 

@@ -1,20 +1,26 @@
 """Generic article-body extraction for pages that have no site rules.
 
-The pipeline (every cleaning step is there because it measured better on the
-article-extraction benchmark, ``bench/extraction.py``; none is keyed to a site; the size
-limits and the link check guard against odd pages):
+The pipeline (every step can be switched off with ``BodyOptions``, and
+``bench/extraction.py`` keeps only what wins on cross-validation folds it was not tuned on;
+no step is keyed to a site; the size limits and the link check guard against odd pages):
 
 1. decode and parse the page robustly (``decode_html``, ``parse_html``);
 2. on a private copy of the tree: drop scripts and styles, shrink absurdly large pages,
    rescue embedded social posts (tweets quoted in an article sit in "social" wrappers that
    trafilatura throws away) and drop widgets named as boilerplate (hover cards, share bars,
-   newsletter boxes, related-article rails, promotions, cookie banners);
+   newsletter boxes, related-article rails, promotions, cookie banners) unless they hold
+   prose paragraphs;
 3. run trafilatura in precision mode, which itself weighs its result against its readability
-   and jusText ports; balanced mode only as a rescue when precision finds next to nothing;
+   and jusText ports; balanced mode as a rescue when precision finds next to nothing, and
+   as a source of the article text precision mode cut when it kept only a small part of
+   the page's paragraphs (kept when it sits with, or is styled like, the precision text);
 4. clean the extracted blocks: the headline repeated at the top, lists made only of links,
    "Read also"/"Follow us"-style promotions, tag, source, credit and timestamp lines at the
    edges, and headings left with nothing under them;
 5. give up ("") when what is left reads mostly as link text: a listing or a menu.
+
+A site's own boilerplate (blocks its stories share) is removed later, with the site's
+profile (``crawler.extract.site_profile``).
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import lxml.html
 import trafilatura
 from lxml import etree
 
+from crawler.extract.containers import BlockIndex, container, is_within, signature, text_key
 from crawler.extract.html import parse_html
 
 logger = logging.getLogger(__name__)
@@ -63,9 +70,10 @@ _BOILERPLATE_ATTR_RE = re.compile(
     re.IGNORECASE,
 )
 _NAMED_ELEMENTS_XPATH = etree.XPath("//body//*[@class or @id]")
-# A boilerplate-looking element holding this share of the page's paragraph text is more
-# likely a content wrapper with an unlucky class name ("modal-enabled", "entry-read-more").
-_MAX_BOILERPLATE_SHARE = 0.25
+
+# A prose paragraph: long enough to be a paragraph of an article, not mostly a link.
+_PROSE_CHARS = 150
+_PROSE_MAX_LINKS = 0.3
 
 _EMBED_CLASS_RE = re.compile(r"twitter-tweet|instagram-media|tiktok-embed", re.IGNORECASE)
 _SOCIAL_WRAPPER_RE = re.compile(r"social|share|embed", re.IGNORECASE)
@@ -100,13 +108,43 @@ _EDGE_BLOCKS = 2
 
 # A list is navigation when at least this share of its items is wholly a link.
 _LINK_LIST_SHARE = 0.8
-# A text that is mostly link text is a listing or a menu, not an article (the most link-heavy
-# article of the benchmark, a news digest, is 47% links).
-MAX_LINK_SHARE = 0.8
 
 _WORD_RE = re.compile(r"\w+")
 
 _BLOCK_TAGS = frozenset({"lb", "p", "item", "head", "quote", "row", "cell", "list", "table"})
+
+
+@dataclass(frozen=True)
+class BodyOptions:
+    """The switches and thresholds of the body pipeline.
+
+    The defaults are what the benchmark's cross-validation keeps (``bench/extraction.py``);
+    the switches exist so that every step can be measured on pages it was not tuned on.
+    """
+
+    precision_first: bool = True  # trafilatura's precision mode, balanced mode as a rescue
+    rescue_embeds: bool = True
+    drop_widgets: bool = True  # elements whose class/id names them as boilerplate
+    # A boilerplate-looking element holding this share of the page's paragraph text is more
+    # likely a content wrapper with an unlucky class name ("modal-enabled", "entry-read-more").
+    widget_share: float = 0.25
+    drop_headline: bool = True
+    drop_link_lists: bool = True
+    drop_promos: bool = True
+    drop_meta_edges: bool = True
+    # When precision mode keeps less than ``recover_below`` of the page's paragraph text,
+    # balanced mode's extra blocks are added if they sit in the container of the precision
+    # blocks or are styled like them (``crawler.extract.containers``).
+    recover: bool = True
+    recover_below: float = 0.3
+    # Boilerplate-named elements that hold more than this many prose paragraphs are kept.
+    widget_max_prose: int = 1
+    # A text that is mostly link text is a listing or a menu, not an article (the most
+    # link-heavy article of the benchmark, a news digest, is 47% links).
+    max_link_share: float = 0.8
+
+
+DEFAULT_OPTIONS = BodyOptions()
 
 
 @dataclass
@@ -119,7 +157,9 @@ class _Block:
     is_link: bool = False
 
 
-def extract_body(html: HtmlInput, url: str | None = None) -> str:
+def extract_body(
+    html: HtmlInput, url: str | None = None, options: BodyOptions = DEFAULT_OPTIONS
+) -> str:
     """Return the article body of a page as plain text, "" when nothing article-like is found.
 
     Paragraphs (and headings inside the body) are separated by a blank line, whitespace inside
@@ -127,58 +167,134 @@ def extract_body(html: HtmlInput, url: str | None = None) -> str:
     or an already-parsed tree; a given tree is not modified. Never raises: a failure is logged
     and gives "".
     """
+    return "\n\n".join(extract_blocks(html, url, options))
+
+
+def extract_blocks(
+    html: HtmlInput, url: str | None = None, options: BodyOptions = DEFAULT_OPTIONS
+) -> list[str]:
+    """``extract_body`` as a list of paragraph-level blocks."""
     try:
         tree = copy.deepcopy(html) if isinstance(html, lxml.html.HtmlElement) else parse_html(html)
-        return _extract(tree, url)
+        return _extract(tree, url, options)
     except Exception:
         # One odd page must never stop a crawl: log it with its traceback and move on.
         logger.warning("body extraction failed for %s", url, exc_info=True)
-        return ""
+        return []
 
 
-def _extract(tree: lxml.html.HtmlElement, url: str | None) -> str:
+def _extract(tree: lxml.html.HtmlElement, url: str | None, options: BodyOptions) -> list[str]:
     titles = _title_keys(tree)
     etree.strip_elements(tree, *_NON_CONTENT_TAGS, with_tail=False)
     size = _shrink(tree, MAX_ELEMENTS)
-    _rescue_embeds(tree)
-    _drop_boilerplate(tree)
-    body = _trafilatura_body(tree, url, fast=size > FAST_MODE_ELEMENTS)
-    if body is None:
-        return ""
+    if options.rescue_embeds:
+        _rescue_embeds(tree)
+    if options.drop_widgets:
+        _drop_boilerplate(tree, options.widget_share, options.widget_max_prose)
+    fast = size > FAST_MODE_ELEMENTS
+    modes = (True, False) if options.precision_first else (False,)
+    found = _trafilatura_body(tree, url, modes, fast=fast)
+    if found is None:
+        return []
+    body, precise = found
     anchors = _anchor_keys(tree)
     blocks = _blocks(body)
+    if precise and options.recover and not fast:
+        blocks = _recover(tree, url, blocks, options.recover_below, anchors)
     _mark_links(blocks, anchors)
-    text = "\n\n".join(block.text for block in _clean(blocks, titles))
-    if _link_share(text, anchors) > MAX_LINK_SHARE:
+    texts = [block.text for block in _clean(blocks, titles, options)]
+    if _link_share("\n\n".join(texts), anchors) > options.max_link_share:
         logger.debug("no article on %s: the text found is mostly links", url)
-        return ""
-    return text
+        return []
+    return texts
 
 
 def _trafilatura_body(
-    tree: lxml.html.HtmlElement, url: str | None, fast: bool = False
-) -> etree._Element | None:
-    """Run trafilatura in precision mode, in balanced mode if that finds (almost) nothing."""
+    tree: lxml.html.HtmlElement,
+    url: str | None,
+    modes: tuple[bool, ...] = (True, False),
+    fast: bool = False,
+) -> tuple[etree._Element, bool] | None:
+    """Run trafilatura in the given modes (favor_precision or not) until one finds a body of
+    at least ``MIN_BODY_CHARS``; the longest body found otherwise. Returns the body and
+    whether it came from precision mode."""
     best = None
-    for favor_precision in (True, False) if not fast else (True,):
-        document = trafilatura.bare_extraction(
-            tree,
-            url=url,
-            fast=fast,
-            favor_precision=favor_precision,
-            include_comments=False,
-            include_tables=True,
-            with_metadata=False,
-        )
-        body = getattr(document, "body", None)
+    for favor_precision in modes if not fast else modes[:1]:
+        body = _trafilatura_run(tree, url, favor_precision, fast)
         if body is None:
             continue
         length = len(" ".join(body.itertext()).strip())
         if best is None or length > best[0]:
-            best = (length, body)
+            best = (length, body, favor_precision)
         if length >= MIN_BODY_CHARS:
             break
-    return best[1] if best else None
+    return (best[1], best[2]) if best else None
+
+
+def _trafilatura_run(
+    tree: lxml.html.HtmlElement, url: str | None, favor_precision: bool, fast: bool = False
+) -> etree._Element | None:
+    document = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        fast=fast,
+        favor_precision=favor_precision,
+        include_comments=False,
+        include_tables=True,
+        with_metadata=False,
+    )
+    return getattr(document, "body", None)
+
+
+def _recover(
+    tree: lxml.html.HtmlElement,
+    url: str | None,
+    blocks: list[_Block],
+    below: float,
+    anchors: set[str],
+) -> list[_Block]:
+    """Add the text precision mode cut from the article itself.
+
+    Precision mode sometimes keeps a paragraph or two of a long article (templates that wrap
+    every paragraph in its own box defeat its density tests). When it kept less than
+    ``below`` of the page's paragraph text, balanced mode runs too, and its extra blocks are
+    kept, in page order, when they sit in the container of the precision blocks or are
+    styled like them and are not just the text of a link: text in another region of the
+    page (rails, comments, other stories) and pointers to other pages stay out.
+    """
+    kept = sum(len(block.text) for block in blocks)
+    if not blocks or kept >= below * _paragraph_chars(tree):
+        return blocks
+    balanced = _trafilatura_run(tree, url, favor_precision=False, fast=True)
+    if balanced is None:
+        return blocks
+    index = BlockIndex(tree)
+    placed = [index.deepest(block.text) for block in blocks]
+    found = [element for element in placed if element is not None]
+    box = container(found)
+    styles = {signature(element) for element in found}
+    seen = {text_key(block.text) for block in blocks} | anchors
+    extra: list[tuple[float, _Block]] = []
+    for block in _blocks(balanced):
+        key = text_key(block.text)
+        element = None if key in seen else index.deepest(block.text)
+        if element is None:
+            continue
+        if (box is not None and is_within(element, box)) or signature(element) in styles:
+            seen.add(key)
+            extra.append((index.position(element), block))
+    if not extra:
+        return blocks
+    logger.debug("recovered %d blocks that precision mode cut on %s", len(extra), url)
+    ordered: list[tuple[float, _Block]] = []
+    last = -1.0
+    for block, element in zip(blocks, placed, strict=True):
+        # Precision mode's order stands; a block found earlier in the page (a copy of it
+        # there) or not found at all goes right after the one before it.
+        found_at = index.position(element) if element is not None else last
+        last = max(found_at, last + 0.001)
+        ordered.append((last, block))
+    return [block for _, block in sorted(ordered + extra, key=lambda item: item[0])]
 
 
 # --- tree preparation -------------------------------------------------------------------
@@ -233,9 +349,11 @@ def _paragraph_chars(element: lxml.html.HtmlElement) -> int:
     return sum(len(p.text_content()) for p in element.iter("p"))
 
 
-def _drop_boilerplate(tree: lxml.html.HtmlElement) -> None:
+def _drop_boilerplate(tree: lxml.html.HtmlElement, share: float = 0.25, max_prose: int = 1) -> None:
     """Remove widgets whose class or id says they are boilerplate, unless they hold a large
-    part of the page's text (measured in paragraphs, and in all text for pages without)."""
+    part of the page's text (measured in paragraphs, and in all text for pages without) or
+    more than ``max_prose`` prose paragraphs: widgets are short or made of links, and a
+    class name such as "body-share-wrapper" may well wrap the article."""
     candidates = [
         element
         for element in _NAMED_ELEMENTS_XPATH(tree)
@@ -243,14 +361,34 @@ def _drop_boilerplate(tree: lxml.html.HtmlElement) -> None:
     ]
     if not candidates:
         return
-    max_paragraphs = _MAX_BOILERPLATE_SHARE * _paragraph_chars(tree)
-    max_text = _MAX_BOILERPLATE_SHARE * len(tree.text_content())
+    max_paragraphs = share * _paragraph_chars(tree)
+    max_text = share * len(tree.text_content())
     for element in candidates:
         # An ancestor may already be gone: measuring again would only waste time.
         if _is_detached(element):
             continue
-        if _paragraph_chars(element) <= max_paragraphs and len(element.text_content()) <= max_text:
+        if (
+            _paragraph_chars(element) <= max_paragraphs
+            and len(element.text_content()) <= max_text
+            and not _has_prose(element, max_prose)
+        ):
             element.drop_tree()
+
+
+def _has_prose(element: lxml.html.HtmlElement, more_than: int) -> bool:
+    """Whether ``element`` holds more than ``more_than`` prose paragraphs: ``<p>`` of at
+    least ``_PROSE_CHARS`` characters that are not mostly link text."""
+    count = 0
+    for paragraph in element.iter("p"):
+        length = len(paragraph.text_content())
+        if length < _PROSE_CHARS:
+            continue
+        links = sum(len(a.text_content()) for a in paragraph.iter("a"))
+        if links < _PROSE_MAX_LINKS * length:
+            count += 1
+            if count > more_than:
+                return True
+    return False
 
 
 def _is_detached(element: lxml.html.HtmlElement) -> bool:
@@ -345,10 +483,18 @@ def _title_keys(tree: lxml.html.HtmlElement) -> set[str]:
 # --- cleaning -------------------------------------------------------------------------
 
 
-def _clean(blocks: list[_Block], titles: set[str]) -> list[_Block]:
+def _clean(blocks: list[_Block], titles: set[str], options: BodyOptions) -> list[_Block]:
     """Drop the non-article blocks, then headings left with nothing under them."""
-    drop = _headline_blocks(blocks, titles) | _link_lists(blocks) | _promo_blocks(blocks)
-    drop |= _meta_blocks(blocks)
+    drop: set[int] = set()
+    if options.drop_headline:
+        drop |= _headline_blocks(blocks, titles)
+    if options.drop_link_lists:
+        drop |= _link_lists(blocks)
+
+    if options.drop_promos:
+        drop |= _promo_blocks(blocks)
+    if options.drop_meta_edges:
+        drop |= _meta_blocks(blocks)
     kept = [block for index, block in enumerate(blocks) if index not in drop]
     while kept and kept[-1].kind == "head":
         kept.pop()

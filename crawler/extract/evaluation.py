@@ -12,6 +12,7 @@ both texts are empty counts towards neither mean.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import logging
 import re
@@ -20,8 +21,10 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +152,10 @@ class Run:
     def median_ms(self) -> float:
         return statistics.median(self.seconds) * 1000 if self.seconds else 0.0
 
+    @property
+    def mean_ms(self) -> float:
+        return statistics.fmean(self.seconds) * 1000 if self.seconds else 0.0
+
 
 def load_pages(
     directory: Path, limit: int | None = None, ids: Iterable[str] | None = None
@@ -190,3 +197,122 @@ def run_extractors(pages: Sequence[Page], extractors: Mapping[str, Extractor]) -
             runs[name].seconds.append(time.perf_counter() - start)
             runs[name].outputs[page.id] = text
     return list(runs.values())
+
+
+# --- cross-validation -----------------------------------------------------------------------
+
+
+def host_of(url: str) -> str:
+    """The host of ``url`` without a leading ``www.``: the unit pages are grouped by."""
+    host = urlsplit(url).hostname or url
+    return host.removeprefix("www.")
+
+
+def folds(pages: Sequence[Page], k: int = 5) -> list[list[Page]]:
+    """Split ``pages`` into ``k`` folds of about equal size, every page of a host in the same
+    fold (a rule fitted to one site must not be scored on that site's other pages).
+
+    Deterministic: hosts are dealt, largest group first, to the fold that has fewest pages,
+    ties broken by a hash of the host so that the folds do not follow alphabetical order.
+    """
+    groups: dict[str, list[Page]] = {}
+    for page in pages:
+        groups.setdefault(host_of(page.url), []).append(page)
+    order = sorted(groups, key=lambda h: (-len(groups[h]), _stable_hash(h)))
+    result: list[list[Page]] = [[] for _ in range(k)]
+    for host in order:
+        smallest = min(range(k), key=lambda i: (len(result[i]), i))
+        result[smallest].extend(groups[host])
+    return result
+
+
+def _stable_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# Differences in training F1 below this are noise on a hundred pages.
+TIE_F1 = 0.0005
+
+
+@dataclass(frozen=True)
+class FoldResult:
+    """One fold of a cross-validation: the candidate chosen on the other folds, its score
+    there (``train``) and on this fold (``test``), and every candidate's score on this fold."""
+
+    fold: int
+    pages: int
+    chosen: str
+    train: Metrics
+    test: Metrics
+    scores: dict[str, Metrics]
+
+
+def cross_validate(
+    runs: Sequence[Run], fold_pages: Sequence[Sequence[Page]], prefer: Sequence[str] = ()
+) -> list[FoldResult]:
+    """Choose, for each fold, the run with the best F1 on the other folds and score it on
+    that fold.
+
+    ``runs`` are candidate configurations already run over every page; ``prefer`` lists
+    names in order of simplicity: among runs whose training F1 is within ``TIE_F1`` of the
+    best, the first one in ``prefer`` (else the first in ``runs``) is chosen, so that a
+    refinement must win by more than noise to be kept.
+    """
+    rank = {name: i for i, name in enumerate(prefer)}
+    results = []
+    for index, test_pages in enumerate(fold_pages):
+        train_pages = [p for i, f in enumerate(fold_pages) if i != index for p in f]
+        train = {run.name: run.metrics(train_pages) for run in runs}
+        best = max(m.f1 for m in train.values())
+        tied = [run.name for run in runs if train[run.name].f1 >= best - TIE_F1]
+        chosen = min(tied, key=lambda n: rank.get(n, len(rank)))
+        scores = {run.name: run.metrics(test_pages) for run in runs}
+        results.append(
+            FoldResult(index, len(test_pages), chosen, train[chosen], scores[chosen], scores)
+        )
+    return results
+
+
+# --- metadata -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DatedPage:
+    """A page of a date set (``dates-dev``): its bytes and its true publication day."""
+
+    id: str
+    url: str
+    html: bytes
+    day: str  # YYYY-MM-DD
+
+
+def load_dated_pages(directory: Path, limit: int | None = None) -> list[DatedPage]:
+    """Load a date set: ``ground-truth.json`` (id -> url, date) and ``html/<id>.html.gz``."""
+    truth = json.loads((directory / "ground-truth.json").read_text(encoding="utf-8"))
+    keys = sorted(truth)[:limit]
+    return [
+        DatedPage(
+            id=key,
+            url=truth[key].get("url", ""),
+            html=gzip.decompress((directory / "html" / f"{key}.html.gz").read_bytes()),
+            day=str(truth[key].get("date", "")),
+        )
+        for key in keys
+    ]
+
+
+def same_day(found: str | None, day: str) -> bool:
+    """Whether a stored ``published`` value (ISO time with offset, or a day) has ``day``."""
+    return bool(found) and str(found)[:10] == day
+
+
+def within(found: str | None, true: datetime, tolerance: timedelta) -> bool:
+    """Whether a stored ``published`` value states a time within ``tolerance`` of ``true``
+    (a bare day or a time without an offset states no instant: False)."""
+    if not found or len(found) <= 10:
+        return False
+    try:
+        parsed = datetime.fromisoformat(found)
+    except ValueError:
+        return False
+    return parsed.tzinfo is not None and abs(parsed - true) <= tolerance

@@ -238,3 +238,11 @@ def test_alerts_test_command(tmp_path: Path, smtp: SmtpSink) -> None:
     assert unconfigured.exit_code == 2 and "not configured" in unconfigured.output
     unknown = runner.invoke(cli, ["-c", cfg, "alerts", "test", "pager"])
     assert unknown.exit_code == 2 and "unknown channel" in unknown.output
+
+
+def test_a_day_without_a_time_is_shown_as_a_day() -> None:
+    from crawler.alerts.render import when
+
+    assert when("2025-10-28") == "2025-10-28"
+    assert when("2025-10-28T10:06:00+04:00") == "2025-10-28 10:06 +04:00"
+    assert when(None) == "date unknown"

@@ -1,4 +1,5 @@
-"""Tests for crawler/extraction.py (generic body extraction) and crawler/evaluation.py."""
+"""Generic body extraction (crawler/extract/body.py) and the benchmark metric
+(crawler/extract/evaluation.py)."""
 
 from __future__ import annotations
 
