@@ -206,17 +206,27 @@ def test_bad_input_is_not_a_story_and_raises_nothing() -> None:
 class RulesSpider(Spider):
     name = "rules"
     rules = RULES
-    page_failures = 0
 
 
-def run_pipeline(html: str, trust_pattern: bool = False) -> Story:
+def run_pipeline(html: str, evidence: str = "", hints: dict[str, str] | None = None) -> Story:
+    return run_pipeline_on(html, evidence, hints)[0]
+
+
+def run_pipeline_on(
+    html: str, evidence: str = "", hints: dict[str, str] | None = None
+) -> tuple[Story, dict[str, int]]:
+    """The pipeline on one page, and the crawl stats it left."""
     crawler = get_crawler(RulesSpider, {"NEWSMON_EXTRACT_WORKERS": 0})
     crawler.spider = RulesSpider()
-    crawler.spider.trust_pattern = trust_pattern  # type: ignore[attr-defined]
     pipeline = ExtractPipeline.from_crawler(crawler)
     pipeline.open_spider()
-    item = Story(url=URL, site="s", html=html, hints={"language": "xx", "author": "Hint"})
-    return asyncio.run(pipeline.process_item(item))
+    hints = {"language": "xx", "author": "Hint"} if hints is None else hints
+    item = Story(url=URL, site="s", html=html, hints=hints, evidence=evidence)
+    try:
+        return asyncio.run(pipeline.process_item(item)), crawler.stats.get_stats()
+    except DropItem as exc:
+        exc.stats = crawler.stats.get_stats()  # type: ignore[attr-defined]
+        raise
 
 
 def test_pipeline_fills_the_item_and_drops_the_page() -> None:
@@ -232,7 +242,7 @@ def test_pipeline_drops_non_stories_at_info_level() -> None:
         run_pipeline(about)
     assert raised.value.log_level == "INFO"
     with pytest.raises(DropItem, match=r"^not a story \(no title or body\)") as raised:
-        run_pipeline(page("<p></p>", lang=""), trust_pattern=True)
+        run_pipeline(page("<p></p>", lang=""), evidence="trusted")
     assert raised.value.log_level == "INFO"
 
 
