@@ -251,3 +251,56 @@ def test_pipeline_uses_discovery_hints_when_the_page_is_silent() -> None:
                 "</div></article>", lang="")  # fmt: skip
     item = run_pipeline(html)
     assert item.author == "Hint" and item.language == "xx"
+
+
+# --- what is a story: rules are hints, evidence decides ----------------------------------------
+
+
+def redesigned(head: str = "", text: str = " ".join(PARAGRAPHS * 3)) -> str:
+    """A story page in a theme the rules do not know."""
+    return page(f'<main class="entry"><h1>Corridor opens</h1><p>{text}</p></main>', head)
+
+
+def test_a_page_the_rules_no_longer_fit_is_stored_with_generic_extraction() -> None:
+    item, stats = run_pipeline_on(redesigned('<meta property="og:type" content="article">'))
+    assert item.title == "Corridor opens" and PARAGRAPHS[0] in item.text
+    assert stats["newsmon/rules/none"] == 1 and stats["newsmon/fallbacks"] == 1
+    assert {k: v for k, v in stats.items() if k.startswith("newsmon/fallback/")} == {
+        "newsmon/fallback/container": 1,
+        "newsmon/fallback/title": 1,
+        "newsmon/fallback/date": 1,
+        "newsmon/fallback/author": 1,
+        "newsmon/fallback/body": 1,
+    }
+
+
+def test_a_page_a_feed_lists_is_a_story_though_it_declares_nothing() -> None:
+    item = run_pipeline(redesigned(), evidence="listed")
+    assert item.title == "Corridor opens"
+    item = run_pipeline(redesigned(), evidence="known")  # a re-check of a stored story
+    assert item.title == "Corridor opens"
+
+
+def test_a_pattern_match_is_a_story_only_with_a_body_of_some_length() -> None:
+    assert run_pipeline(redesigned(), evidence="pattern").title == "Corridor opens"
+    with pytest.raises(DropItem, match="next to no text") as raised:
+        run_pipeline(redesigned(text="We are a small team in Baku."), evidence="pattern")
+    assert raised.value.stats["newsmon/outcome/not_a_story"] == 1  # type: ignore[attr-defined]
+
+
+def test_a_page_that_declares_itself_something_else_is_dropped_unless_listed() -> None:
+    website = redesigned('<meta property="og:type" content="website">')
+    with pytest.raises(DropItem, match=r"declares itself og:type=website"):
+        run_pipeline(website, evidence="pattern")
+    assert run_pipeline(website, evidence="listed").title == "Corridor opens"
+
+
+def test_a_speculative_link_must_say_it_is_an_article() -> None:
+    with pytest.raises(DropItem, match="does not say it is an article"):
+        run_pipeline(redesigned(), evidence="")
+
+
+def test_a_feed_title_stands_in_for_a_page_without_one() -> None:
+    html = "<html><body><main><p>" + " ".join(PARAGRAPHS * 3) + "</p></main></body></html>"
+    item = run_pipeline(html, evidence="listed", hints={"title": "Corridor &#8216;opens&#8217;"})
+    assert item.title == "Corridor ‘opens’"
