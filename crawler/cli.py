@@ -413,6 +413,11 @@ def extract(ctx: click.Context, sources: tuple[str, ...], site: str | None, as_j
             f"url: {terminal_safe(r['url'] or '')}  author: {terminal_safe(r['author'] or '-')}  "
             f"published: {r['published'] or '-'}  language: {r['language'] or '-'}"
         )
+        if r.get("fallbacks"):
+            click.echo(
+                f"site rules matched: {r['rules_matched']}; from generic extraction: "
+                f"{', '.join(r['fallbacks'])}"
+            )
         click.echo("")
         click.echo(terminal_safe(r["text"], keep_newlines=True))
         click.echo("")
