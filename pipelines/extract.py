@@ -35,16 +35,23 @@ logger = logging.getLogger(__name__)
 MIN_UNDECLARED_TEXT = 400
 
 
-def not_a_story(found: Extracted, evidence: str) -> str | None:
-    """Why a fetched page is not a story, or None when it is one. Pages that discovery vouches
-    for strongly (``STRONG_EVIDENCE``) or that say they are stories are stories if they have
-    a title and a body; others need positive evidence either way."""
-    if not (found.is_story or evidence in STRONG_EVIDENCE):
+def not_a_story(found: Extracted, evidence: str, rules_fit: bool = False) -> str | None:
+    """Why a fetched page is not a story, or None when it is one.
+
+    A page in the site's story container, or one discovery vouches for strongly
+    (``STRONG_EVIDENCE``), is a story if it has a title and a body. A page only the spider's
+    URL pattern vouches for needs more: not to lack the story container while the site's rules
+    fit its other pages (``rules_fit``: an "About us" page), and to declare itself an article,
+    or at least nothing else and have a body of some length.
+    """
+    if not (found.in_container or evidence in STRONG_EVIDENCE):
+        if rules_fit and "container" in found.fallbacks:
+            return "no story container, while the site's rules fit its other pages"
         if found.page_type and found.page_type != "article":
-            return f"the page declares itself og:type={found.page_type}"
-        if evidence != PATTERN:
+            return f"the page declares itself a {found.page_type}, not an article"
+        if found.page_type != "article" and evidence != PATTERN:
             return "the page does not say it is an article"
-        if len(found.text) < MIN_UNDECLARED_TEXT:
+        if found.page_type != "article" and len(found.text) < MIN_UNDECLARED_TEXT:
             return "nothing says it is an article, and it has next to no text"
     if not found.title or not found.text:
         return "no title or body"
@@ -68,6 +75,7 @@ class ExtractPipeline:
         self.workers = workers
         self.max_pending = workers * pending_per_worker
         self.pool: pool.ExtractPool | None = None
+        self.in_container = 0  # story pages of this run in the site's story container
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
@@ -97,7 +105,9 @@ class ExtractPipeline:
         found = await self._extract(item, getattr(spider, "rules", None), not item.evidence)
         if not found.title and item.hints.get("title"):
             found.title = html.unescape(item.hints["title"])  # the feed's title for the story
-        reason = not_a_story(found, item.evidence)
+        if found.in_container:
+            self.in_container += 1
+        reason = not_a_story(found, item.evidence, rules_fit=self.in_container > 0)
         if reason:
             self.crawler.stats.inc_value(record.outcome_key(record.NOT_A_STORY))
             raise DropItem(f"not a story ({reason}): {item.url}", log_level="INFO")

@@ -32,6 +32,7 @@ from replica.render import (
     esc,
     html_response,
     json_response,
+    json_script,
     rss,
     sitemap_index,
     text_response,
@@ -210,7 +211,16 @@ class EqmintSite(ReplicaSite):
             return None
         title, text = PAGES[slug]
         url = f"{req.origin}/{slug}/"
-        head = f'<link rel="canonical" href="{url}">\n<meta property="og:type" content="website">'
+        # As Yoast marks a static page: og:type "article", and a graph with no Article in it.
+        graph = {"@context": "https://schema.org", "@graph": [
+            {"@type": "WebPage", "@id": url, "url": url, "name": f"{title} - {tpl.SITE}"},
+            {"@type": "WebSite", "@id": f"{req.origin}/#website", "name": tpl.SITE},
+        ]}  # fmt: skip
+        head = (
+            f'<link rel="canonical" href="{url}">\n<meta property="og:type" content="article">\n'
+            f'<script type="application/ld+json" class="yoast-schema-graph">{json_script(graph)}'
+            "</script>"
+        )
         main = (
             f'<article class="page type-page status-publish"><header class="entry-header">'
             f'<h1 class="entry-title">{esc(title)}</h1></header>'

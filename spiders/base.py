@@ -140,8 +140,8 @@ class NewsSpider(SourceSpider):
         url = canonicalize_url(url)
         listed = kind in (FEED, WP_API) or (kind == SITEMAP and "published" in hints)
         if not same_site(url, self.base_url):
-            if listed and self.ledger.fate(url) is None:
-                self.ledger.settle(url, record.OFF_SITE)
+            if listed:  # a story a feed lists on another host; other pages' links are not
+                self.ledger.first(url, record.OFF_SITE)
             return
         if url in self.source_urls:
             return
@@ -151,8 +151,7 @@ class NewsSpider(SourceSpider):
         elif not matches:
             return
         if url in self.state.skipped:
-            if self.ledger.fate(url) is None:
-                self.ledger.settle(url, record.NOT_A_STORY)
+            self.ledger.first(url, record.NOT_A_STORY)
             return
         if self.ledger.fate(url) == record.TOO_OLD:
             return
@@ -204,7 +203,8 @@ class NewsSpider(SourceSpider):
         wanted = self._to_fetch()
         if not wanted:
             return
-        room = max(self.max_fetches - self.ledger_count(record.FETCHED), 0)
+        fetched = int(self.stats.get_value(record.urls_key(record.FETCHED)) or 0)
+        room = max(self.max_fetches - fetched, 0)
         for _, _, known in wanted:
             self.stats.inc_value(record.PREFIX + ("wanted/due" if known else "wanted/new"))
         for url, _, _ in wanted[room:]:
@@ -220,9 +220,6 @@ class NewsSpider(SourceSpider):
             self.crawler.engine.crawl(self._fetch(url, story, known))  # type: ignore[union-attr]
         if room:
             raise DontCloseSpider
-
-    def ledger_count(self, fate: str) -> int:
-        return int(self.stats.get_value(record.urls_key(fate)) or 0)
 
     def _to_fetch(self) -> list[tuple[str, Wanted, Known | None]]:
         """What to fetch now, newest first: the pending stories (less the re-checks a dated
@@ -242,17 +239,16 @@ class NewsSpider(SourceSpider):
                 out[url] = (url, Wanted({}, True, False), self.known.get(url))
         return sorted(out.values(), key=self._age)
 
-    def _age(self, entry: tuple[str, Wanted, Known | None]) -> float:
-        """Sort key, newest first: the date a source gave, else when we first stored it, else
-        now (an undated new story comes from a front page or feed: current by definition)."""
+    def _age(self, entry: tuple[str, Wanted, Known | None]) -> tuple[int, float]:
+        """Sort key, newest first: the date a source gave, else when we first stored it; links
+        no source dates (only a listing shows them: menus, static pages) come last."""
         _, wanted, known = entry
         when = wanted.hints.get("published") or wanted.hints.get("modified")
         when = when or (known.first_seen if known else None)
         try:
-            moment = parse_iso(when) if when else self.now
+            return (0, -parse_iso(when).timestamp()) if when else (1, 0.0)
         except ValueError:
-            moment = self.now
-        return -moment.timestamp()
+            return (1, 0.0)
 
     def _fetch(self, url: str, wanted: Wanted, known: Known | None) -> scrapy.Request:
         meta: dict[str, Any] = {

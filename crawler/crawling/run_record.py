@@ -32,7 +32,8 @@ DISCOVERED = PREFIX + "discovered"
 PENDING, FETCHED, DEFERRED, UP_TO_DATE = "pending", "fetched", "deferred", "up_to_date"
 TOO_OLD, NOT_A_STORY, OFF_SITE, OVER_CAP = "too_old", "not_a_story", "off_site", "over_cap"
 SKIPPED_UNFETCHED = (TOO_OLD, NOT_A_STORY, OFF_SITE, OVER_CAP)
-# What became of a fetched story page that was not stored (``outcome``).
+# What became of a fetched story page that was not stored (``outcome``; also NOT_A_STORY,
+# and OFF_SITE for a page that redirects to another host).
 FAILED_FETCH, GONE, REPEAT = "failed_fetch", "gone", "repeat"
 EXTRACT_FAILED, STORE_FAILED, INTERRUPTED = "extract_failed", "store_failed", "interrupted"
 FAILURES = (FAILED_FETCH, EXTRACT_FAILED, STORE_FAILED)
@@ -88,15 +89,16 @@ class Ledger:
         self.stats.inc_value(urls_key(fate))
         self.fates[url] = fate
 
+    def first(self, url: str, fate: str) -> None:
+        """Record the fate of ``url`` unless it has one already."""
+        if url not in self.fates:
+            self.settle(url, fate)
+
     def unexamined(self, count: int, fate: str) -> None:
         """``count`` listed links that were never looked at (over a cap): counted, no URLs."""
         if count > 0:
             self.stats.inc_value(DISCOVERED, count)
             self.stats.inc_value(urls_key(fate), count)
-
-    def waiting(self) -> list[str]:
-        """URLs still pending, in discovery order."""
-        return [url for url, fate in self.fates.items() if fate == PENDING]
 
 
 def note(stats: StatsCollector, key: str, text: str, limit: int = MAX_LISTED) -> None:
@@ -137,7 +139,7 @@ class Accounting:
 
     def skip_reasons(self) -> dict[str, int]:
         """Why discovered stories were neither stored, up to date nor deferred, with counts."""
-        after = {r: self.outcome(r) for r in (NOT_A_STORY, *FAILURES, GONE, REPEAT)}
+        after = {r: self.outcome(r) for r in (NOT_A_STORY, OFF_SITE, *FAILURES, GONE, REPEAT)}
         # Fetches still in flight when the run was stopped: neither stored nor skipped yet.
         after[INTERRUPTED] = max(self.fetched - self.stored - sum(after.values()), 0)
         reasons = {r: self.urls(r) for r in SKIPPED_UNFETCHED}

@@ -14,6 +14,7 @@ This module imports no Scrapy: it is what the extraction pool's worker processes
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -25,11 +26,16 @@ from lxml.cssselect import CSSSelector
 from crawler.dedup.fingerprints import Fingerprints, fingerprints
 from crawler.extract.body import extract_body
 from crawler.extract.html import parse_html
-from crawler.extract.metadata import Metadata, page_metadata, to_iso
+from crawler.extract.metadata import ARTICLE_TYPES, Metadata, page_metadata, to_iso
 
 # The fields site rules may declare, in the order they are reported.
 FIELDS = ("container", "title", "author", "date", "body")
 FULL, PARTIAL, NONE = "full", "partial", "none"
+# schema.org types of a page that is not a story (a story's graph has an article type too).
+WEB_PAGE_TYPES = {
+    "WebPage", "AboutPage", "ContactPage", "CollectionPage", "ProfilePage", "FAQPage",
+    "SearchResultsPage", "ItemPage", "CheckoutPage", "QAPage", "MedicalWebPage",
+}  # fmt: skip
 BLOCKS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "figcaption")
 _SPACE = re.compile(r"\s+")
 # Lines that are boilerplate on any news site: kept short and anchored so prose never matches.
@@ -84,6 +90,7 @@ class Extracted:
     canonical: str | None = None
     text: str = ""
     is_story: bool = False  # the story container matched, or the page declares an article
+    in_container: bool = False  # the site's story container matched
     page_type: str | None = None  # what the page declares itself: "article", og:type, or None
     fallbacks: tuple[str, ...] = ()  # fields the site's rules declare but missed on this page
     rules_matched: str = ""  # full, partial, none; "" when the site has no rules
@@ -110,11 +117,13 @@ def extract_article(
     found: dict[str, bool] = {}
     found["container"] = bool(rules.story and _select(tree, rules.story))
     is_story = found["container"] or md.is_article
+    page_type = _page_type(tree, md)
     if stories_only and not is_story:
         return Extracted(
             title=md.title or "",
             language=md.language or rules.language,
-            page_type=_page_type(tree, md),
+            page_type=page_type,
+            fallbacks=("container",) if rules.story else (),
         )
     # The tree is ours alone: junk is removed in place, after everything that reads the
     # page as published (metadata, the story marker) has seen it.
@@ -137,7 +146,8 @@ def extract_article(
         canonical=md.canonical,
         text="\n\n".join(paragraphs),
         is_story=is_story,
-        page_type=_page_type(tree, md),
+        in_container=found["container"],
+        page_type=page_type,
         fallbacks=fallbacks,
         rules_matched=_matched(rules.fields, fallbacks),
         paragraphs=paragraphs,
@@ -154,14 +164,44 @@ def _matched(declared: tuple[str, ...], fallbacks: tuple[str, ...]) -> str:
 
 
 def _page_type(tree: lxml_html.HtmlElement, md: Metadata) -> str | None:
-    """What the page says it is: "article" (JSON-LD article types, og:type=article), another
-    og:type ("website", "profile"...), or None when it says nothing."""
+    """What the page says it is: "article" (a JSON-LD article type, else og:type=article),
+    "webpage" (JSON-LD that describes the page with no article type, as SEO plugins mark
+    static pages, whatever their og:type says), another og:type ("website", "profile"...), or
+    None when it says nothing."""
+    types = _ld_types(tree)
+    if types & ARTICLE_TYPES:
+        return "article"
+    if types & WEB_PAGE_TYPES:
+        return "webpage"
     if md.is_article:
         return "article"
     for el in tree.iter("meta"):
         if (el.get("property") or el.get("name") or "").strip().lower() == "og:type":
             return (el.get("content") or "").strip().lower() or None
     return None
+
+
+def _ld_types(tree: lxml_html.HtmlElement) -> set[str]:
+    """Every schema.org @type the page's JSON-LD names, in @graph and lists too."""
+    found: set[str] = set()
+    for script in tree.iter("script"):
+        if (script.get("type") or "").lower() != "application/ld+json":
+            continue
+        try:
+            todo = [json.loads(script.text or "")]
+        except ValueError:
+            continue
+        while todo:
+            node = todo.pop()
+            if isinstance(node, list):
+                todo.extend(node)
+            elif isinstance(node, dict):
+                kind = node.get("@type")
+                found.update(
+                    k for k in (kind if isinstance(kind, list) else [kind]) if isinstance(k, str)
+                )
+                todo.extend(v for v in node.values() if isinstance(v, (list, dict)))
+    return found
 
 
 def extract_page(html: str, url: str, rules: SiteRules | None, stories_only: bool) -> Extracted:

@@ -290,9 +290,20 @@ def test_a_pattern_match_is_a_story_only_with_a_body_of_some_length() -> None:
 
 def test_a_page_that_declares_itself_something_else_is_dropped_unless_listed() -> None:
     website = redesigned('<meta property="og:type" content="website">')
-    with pytest.raises(DropItem, match=r"declares itself og:type=website"):
+    with pytest.raises(DropItem, match=r"declares itself a website, not an article"):
         run_pipeline(website, evidence="pattern")
     assert run_pipeline(website, evidence="listed").title == "Corridor opens"
+
+
+def test_a_page_whose_json_ld_describes_a_web_page_is_no_story_whatever_its_og_type() -> None:
+    """How Yoast marks a static page: og:type=article, and a graph without an article."""
+    graph = {"@graph": [{"@type": "WebPage", "name": "About"}, {"@type": "WebSite"}]}
+    head = f'<meta property="og:type" content="article">{json_ld(graph)}'
+    with pytest.raises(DropItem, match=r"declares itself a webpage, not an article"):
+        run_pipeline(redesigned(head), evidence="pattern")
+    graph["@graph"].append({"@type": "NewsArticle", "headline": "Corridor opens"})
+    head = f'<meta property="og:type" content="article">{json_ld(graph)}'
+    assert run_pipeline(redesigned(head), evidence="pattern").title == "Corridor opens"
 
 
 def test_a_speculative_link_must_say_it_is_an_article() -> None:
@@ -304,3 +315,23 @@ def test_a_feed_title_stands_in_for_a_page_without_one() -> None:
     html = "<html><body><main><p>" + " ".join(PARAGRAPHS * 3) + "</p></main></body></html>"
     item = run_pipeline(html, evidence="listed", hints={"title": "Corridor &#8216;opens&#8217;"})
     assert item.title == "Corridor ‘opens’"
+
+
+def test_a_page_outside_the_story_container_is_no_story_while_the_rules_fit_the_run() -> None:
+    """An "About us" page that a WordPress SEO plugin labels og:type=article: the story
+    container tells it apart, but only while the rules fit the site (not after a redesign)."""
+    crawler = get_crawler(RulesSpider, {"NEWSMON_EXTRACT_WORKERS": 0})
+    crawler.spider = RulesSpider()
+    pipeline = ExtractPipeline.from_crawler(crawler)
+    pipeline.open_spider()
+    about = redesigned('<meta property="og:type" content="article">', text="About us. " * 60)
+
+    def process(html: str, evidence: str = "pattern") -> Story:
+        item = Story(url=URL, site="s", html=html, evidence=evidence)
+        return asyncio.run(pipeline.process_item(item))
+
+    assert process(about).title == "Corridor opens"  # no page fit the rules yet: a story
+    assert process(story_page()).title == "Corridor opens next spring"
+    with pytest.raises(DropItem, match="no story container, while the site's rules fit"):
+        process(about)
+    assert process(about, evidence="listed").title == "Corridor opens"  # a feed lists it
