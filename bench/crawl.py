@@ -449,6 +449,8 @@ def one_round(args: argparse.Namespace, served: Served, paths: set[str], folder:
     env.pop("NEWSMON_CONFIG", None)
     if args.workers is not None:
         env["NEWSMON_EXTRACT_WORKERS"] = args.workers
+    # One run takes every story (the default per-run cap would defer most to later runs).
+    env["NEWSMON_MAX_RUN_FETCHES"] = str(args.stories + 100)
     settings = [f"--setting={s}" for s in args.setting]
     bare_cmd = [sys.executable, __file__, "--bare-fetch", served.base_url + "sitemap_index.xml"]
     bare = measure("bare Scrapy fetch", [*bare_cmd, *settings], env, served, paths)

@@ -162,12 +162,52 @@ def crawl(
             f"errors {c.get('errors', 0)}"
         )
         click.echo(line)
+        for detail in _accounting_lines(r):
+            click.echo(f"    {detail}")
         if r.error:
             click.echo(f"  {r.site}: {terminal_safe(r.error.splitlines()[0])}", err=r.failed)
+    _update_health(ctx, config, [r.site for r in results if r.id])
     if not no_deliver:
         _deliver(ctx)
     if busy or any(r.failed for r in results):
         ctx.exit(1)
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{name.replace('_', ' ')} {n}" for name, n in sorted(counts.items()))
+
+
+def _accounting_lines(run: Any) -> list[str]:
+    """What became of every story URL the run's sources listed, and how its story pages fared
+    against the site's rules."""
+    c, reasons = run.counts, run.breakdowns.get("skip_reasons", {})
+    why = f" ({_counts(reasons)})" if reasons else ""
+    lines = [
+        f"discovered {c.get('discovered', 0)}: stored {c.get('stored', 0)}, up to date "
+        f"{c.get('up_to_date', 0)}, deferred {c.get('deferred', 0)}, skipped "
+        f"{c.get('skipped', 0)}{why}; fetched {c.get('fetched', 0)} (new {c.get('new_urls', 0)},"
+        f" due for a check {c.get('due', 0)})"
+    ]
+    pages = sum(c.get(f"rules_{m}", 0) for m in ("full", "partial", "none"))
+    if c.get("fallbacks"):
+        fields = _counts(run.breakdowns.get("fallback_fields", {}))
+        lines.append(
+            f"{c['fallbacks']} of {pages} story pages fell back from the site's rules to "
+            f"generic extraction ({fields})"
+        )
+    return lines
+
+
+def _update_health(ctx: click.Context, config: Config, sites: list[str]) -> None:
+    """Re-assess the crawled sites' health (as the daemon does after each run), so a site that
+    fails, goes silent or drifts is noticed, and its notice queued, by one-off crawls too."""
+    from crawler.daemon import health
+
+    with open_db(ctx) as db:
+        for site in sites:
+            change = health.update(db, config, site)
+            if change is not None and (change.notice or change.new not in health.HEALTHY):
+                click.echo(f"{site}: health {change.new}: {terminal_safe(change.message, 300)}")
 
 
 def _lock_sites(config: Config, sites: list[Any]) -> tuple[dict[str, Any], list[str]]:
@@ -373,6 +413,11 @@ def extract(ctx: click.Context, sources: tuple[str, ...], site: str | None, as_j
             f"url: {terminal_safe(r['url'] or '')}  author: {terminal_safe(r['author'] or '-')}  "
             f"published: {r['published'] or '-'}  language: {r['language'] or '-'}"
         )
+        if r.get("fallbacks"):
+            click.echo(
+                f"site rules matched: {r['rules_matched']}; from generic extraction: "
+                f"{', '.join(r['fallbacks'])}"
+            )
         click.echo("")
         click.echo(terminal_safe(r["text"], keep_newlines=True))
         click.echo("")
@@ -414,6 +459,15 @@ def status(ctx: click.Context, as_json: bool) -> None:
             f"({r['last_status'] or '-'})  next {r['next_run'] or '-'}  "
             f"new {r['articles_new']}  changed {r['articles_changed']}  errors {r['errors']}"
         )
+        if r["health"] not in ("ok", "unknown"):
+            click.echo(f"  {r['health']}: {terminal_safe(r['health_detail'], 300)}")
+        if r["last_run"]:
+            reasons = f" ({_counts(r['skip_reasons'])})" if r["skip_reasons"] else ""
+            click.echo(
+                f"  discovered {r['discovered']}: stored {r['stored']}, up to date "
+                f"{r['up_to_date']}, deferred {r['deferred']}, skipped {r['skipped']}{reasons}; "
+                f"fell back to generic extraction {r['fallbacks']}"
+            )
         if r["last_error"]:
             click.echo(f"  {terminal_safe(r['last_error'].splitlines()[0], 200)}")
 

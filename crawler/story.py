@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# How strongly discovery vouches for a fetched page being a story (``Story.evidence``): a
+# story stored before, a URL matching an article_pattern the user configured, a URL that a
+# story-only source lists (feed, WordPress API, news sitemap), a URL matching the spider's
+# own article pattern; "" for a speculative link (every link of a page), which the page
+# itself must declare an article.
+KNOWN, TRUSTED, LISTED, PATTERN = "known", "trusted", "listed", "pattern"
+STRONG_EVIDENCE = (KNOWN, TRUSTED, LISTED)
+
 
 @dataclass
 class Story:
@@ -15,6 +23,7 @@ class Story:
     aliases: list[str] = field(default_factory=list)
     # What discovery (feed, sitemap, search) said about the story, used when the page is silent.
     hints: dict[str, str] = field(default_factory=dict)
+    evidence: str = ""  # KNOWN, TRUSTED, LISTED, PATTERN or "" (see above)
     etag: str | None = None
     last_modified: str | None = None
     not_modified: bool = False  # a 304 answer to a change check: nothing to extract

@@ -1,5 +1,10 @@
 """The extraction pipeline: a fetched page into story fields, off the reactor's thread.
 
+Every page discovery vouches for is stored, whether or not the site's rules fit it (fields
+they miss come from generic extraction, and each fallback is counted for drift detection);
+a page is dropped as "not a story" only on positive evidence: it declares itself something
+else, or nothing vouches for it and it says nothing, or it has no body.
+
 The extraction itself (``extract_page``, ``SiteRules``) lives in ``crawler.extract.article``,
 which loads no Scrapy, so that the pool's worker processes stay small.
 
@@ -10,6 +15,7 @@ default on a single core) they are extracted in the crawl's own process.
 
 from __future__ import annotations
 
+import html
 import logging
 from typing import Any
 
@@ -17,11 +23,39 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.settings import BaseSettings
 
+from crawler.crawling import run_record as record
 from crawler.extract import pool
 from crawler.extract.article import Extracted, SiteRules, extract_page
-from crawler.story import Story
+from crawler.story import PATTERN, STRONG_EVIDENCE, Story
 
 logger = logging.getLogger(__name__)
+
+# Characters of body a page needs when only the spider's article pattern vouches for it and
+# the page declares nothing: less is an "About us" or a contact page, not a story.
+MIN_UNDECLARED_TEXT = 400
+
+
+def not_a_story(found: Extracted, evidence: str, rules_fit: bool = False) -> str | None:
+    """Why a fetched page is not a story, or None when it is one.
+
+    A page in the site's story container, or one discovery vouches for strongly
+    (``STRONG_EVIDENCE``), is a story if it has a title and a body. A page only the spider's
+    URL pattern vouches for needs more: not to lack the story container while the site's rules
+    fit its other pages (``rules_fit``: an "About us" page), and to declare itself an article,
+    or at least nothing else and have a body of some length.
+    """
+    if not (found.in_container or evidence in STRONG_EVIDENCE):
+        if rules_fit and "container" in found.fallbacks:
+            return "no story container, while the site's rules fit its other pages"
+        if found.page_type and found.page_type != "article":
+            return f"the page declares itself a {found.page_type}, not an article"
+        if found.page_type != "article" and evidence != PATTERN:
+            return "the page does not say it is an article"
+        if found.page_type != "article" and len(found.text) < MIN_UNDECLARED_TEXT:
+            return "nothing says it is an article, and it has next to no text"
+    if not found.title or not found.text:
+        return "no title or body"
+    return None
 
 
 def extract_workers(settings: BaseSettings) -> int:
@@ -41,6 +75,7 @@ class ExtractPipeline:
         self.workers = workers
         self.max_pending = workers * pending_per_worker
         self.pool: pool.ExtractPool | None = None
+        self.in_container = 0  # story pages of this run in the site's story container
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
@@ -67,13 +102,16 @@ class ExtractPipeline:
         if item.not_modified:
             return item
         spider: Any = self.crawler.spider
-        trusted = getattr(spider, "trust_pattern", False)
-        found = await self._extract(item, getattr(spider, "rules", None), not trusted)
-        if not found.is_story and not trusted:
-            reason = "the page does not say it is an article"
+        found = await self._extract(item, getattr(spider, "rules", None), not item.evidence)
+        if not found.title and item.hints.get("title"):
+            found.title = html.unescape(item.hints["title"])  # the feed's title for the story
+        if found.in_container:
+            self.in_container += 1
+        reason = not_a_story(found, item.evidence, rules_fit=self.in_container > 0)
+        if reason:
+            self.crawler.stats.inc_value(record.outcome_key(record.NOT_A_STORY))
             raise DropItem(f"not a story ({reason}): {item.url}", log_level="INFO")
-        if not found.title or not found.text:
-            raise DropItem(f"not a story (no title or body): {item.url}", log_level="INFO")
+        self._count_rules(found, item.url)
         item.title, item.text = found.title, found.text
         item.author = found.author or item.hints.get("author")
         item.published = found.published or item.hints.get("published")
@@ -88,6 +126,18 @@ class ExtractPipeline:
             item.signature = list(found.fingerprints.signature)
         return item
 
+    def _count_rules(self, found: Extracted, url: str) -> None:
+        """How well the site's rules fit this story page, for the run's drift check."""
+        if not found.rules_matched:
+            return
+        stats = self.crawler.stats
+        stats.inc_value(record.rules_key(found.rules_matched))
+        if found.fallbacks:
+            stats.inc_value(record.PREFIX + "fallbacks")
+            for name in found.fallbacks:
+                stats.inc_value(record.fallback_key(name))
+            logger.debug("%s: generic extraction for %s", url, ", ".join(found.fallbacks))
+
     async def _extract(self, item: Story, rules: SiteRules | None, stories_only: bool) -> Extracted:
         # The page is not needed past this point; dropping it keeps memory flat.
         html, item.html = item.html, ""
@@ -96,6 +146,5 @@ class ExtractPipeline:
         try:
             return await self.pool.run(extract_page, html, item.url, rules, stories_only)
         except pool.WorkerCrashed as exc:
-            spider: Any = self.crawler.spider
-            spider.page_failures = getattr(spider, "page_failures", 0) + 1
+            self.crawler.stats.inc_value(record.outcome_key(record.EXTRACT_FAILED))
             raise DropItem(f"extraction failed ({exc}): {item.url}", log_level="ERROR") from None

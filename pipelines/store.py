@@ -1,4 +1,5 @@
-"""Storage: stories saved in batches, one transaction per batch, and the run recorded.
+"""Storage: stories saved in batches, one transaction per batch, each outcome counted in the
+crawl's stats (the run's row is written by ``crawler.crawling.run_record``).
 
 Matching and the queueing of alerts happen inside the same transaction as the story
 (``crawler.db.stories``), so a killed crawl leaves either all of a story or none of it.
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -24,7 +24,8 @@ import sqlite_utils
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from crawler.db import connect, runs, transaction
+from crawler.crawling import run_record as record
+from crawler.db import connect, transaction
 from crawler.db.stories import SaveContext, Saved, save_story
 from crawler.story import Story
 
@@ -34,14 +35,12 @@ T = TypeVar("T")
 
 
 class StorePipeline:
-    """Writes stories to SQLite and the run's outcome to the ``runs`` table."""
+    """Writes stories to SQLite; counts new, changed, unchanged and duplicate stories."""
 
     def __init__(self, crawler: Crawler, batch_size: int) -> None:
         self.crawler = crawler
         self.batch_size = batch_size
         self.batch: list[Story] = []
-        self.counts: Counter[str] = Counter()
-        self.run_id = 0
         self.db: sqlite_utils.Database | None = None
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsmon-store")
 
@@ -59,8 +58,7 @@ class StorePipeline:
             channels=list(config.alerts.named),
             routes=config.routes(),
         )
-        self.run_id = await self._on_writer(self._start, spider.config.database, spider.site.name)
-        spider.run_id = self.run_id
+        await self._on_writer(self._open, spider.config.database)
 
     async def process_item(self, item: Story) -> Story:
         self.batch.append(item)
@@ -74,31 +72,18 @@ class StorePipeline:
         if not batch:
             return
         outcomes = await self._on_writer(self._save, batch)
+        stats = self.crawler.stats
         if outcomes is None:
-            self.counts["errors"] += len(batch)
+            stats.inc_value(record.outcome_key(record.STORE_FAILED), len(batch))
             return
         for saved in outcomes:
-            self.counts[saved.outcome] += 1
-            self.counts["matches"] += len(saved.matched)
+            stats.inc_value(record.stored_key(saved.outcome))
+            stats.inc_value(record.PREFIX + "matches", len(saved.matched))
 
     async def close_spider(self) -> None:
-        spider: Any = self.crawler.spider
         try:
             await self.flush()
-            status, error = spider.run_outcome()
-            report = spider.run_counts()
-            await self._on_writer(
-                self._finish,
-                status,
-                error=error,
-                pages=report.get("pages", 0),
-                errors=report.get("errors", 0) + self.counts["errors"],
-                articles_new=self.counts["new"],
-                articles_changed=self.counts["changed"],
-                articles_unchanged=self.counts["unchanged"],
-                duplicates=self.counts["duplicate"],
-                matches=self.counts["matches"],
-            )
+            await self._on_writer(self._close)
         finally:
             self.writer.shutdown(wait=False)
 
@@ -107,10 +92,8 @@ class StorePipeline:
     async def _on_writer(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await asyncio.wrap_future(self.writer.submit(fn, *args, **kwargs))
 
-    def _start(self, database: Any, site: str) -> int:
+    def _open(self, database: Any) -> None:
         self.db = connect(database)
-        runs.close_interrupted(self.db, site)
-        return runs.start(self.db, site)
 
     def _save(self, batch: Sequence[Story]) -> list[Saved] | None:
         assert self.db is not None
@@ -121,10 +104,6 @@ class StorePipeline:
             logger.exception("could not save %d stories of %s", len(batch), self.crawler.spider)
             return None
 
-    def _finish(self, status: str, **fields: Any) -> None:
-        if self.db is None:  # the run never started (open_spider failed)
-            return
-        try:
-            runs.finish(self.db, self.run_id, status, **fields)
-        finally:
+    def _close(self) -> None:
+        if self.db is not None:  # None: open_spider failed
             self.db.close()

@@ -112,6 +112,9 @@ class ReplicaSite:
     name: ClassVar[str] = ""
     base_path: ClassVar[str] = "/"
     routes: ClassVar[list[Route]] = []
+    # HTML themes the site can be served in (the first is the default): the same stories,
+    # feeds and metadata in other markup, as a site looks after a redesign.
+    themes: ClassVar[tuple[str, ...]] = ("classic",)
 
     def __init__(self, stories: Sequence[Story]) -> None:
         self._lock = threading.RLock()
@@ -119,6 +122,7 @@ class ReplicaSite:
         self._removed: list[tuple[str, bool]] = []
         # The "fixed site-wide time" of listings and feeds: it moves only when content changes.
         self.updated: datetime = max((s.updated for s in self.stories), default=now_utc())
+        self.theme = self.themes[0]
 
     # -- lookups -------------------------------------------------------------------------
 
@@ -191,6 +195,18 @@ class ReplicaSite:
             self.stories.remove(story)
             self._touch(story.updated)
             return story
+
+    def set_theme(self, theme: str) -> None:
+        """Serve every page in another of the site's `themes` from the next request on (a
+        redesign: story dates and feeds do not change)."""
+        if theme not in self.themes:
+            raise ValueError(f"{self.name}: no theme {theme!r} (themes: {', '.join(self.themes)})")
+        with self._lock:
+            self.theme = theme
+            self._themed()
+
+    def _themed(self) -> None:
+        """Hook for sites that cache rendered pages."""
 
     def remove_endpoint(self, path_prefix: str, *, exact: bool = False) -> None:
         """Make every path starting with `path_prefix` (or equal to it) answer 404.

@@ -202,6 +202,8 @@ class BulkSite(EqmintSite):
         self.footer = _footer(rng)
         self.cache = cache
         self._cache: dict[tuple[str, str], Response] = {}
+        # Sitemaps list stories newest first, as Yoast does; some sites list them oldest first.
+        self.sitemap_oldest_first = False
 
     # -- faster lookups than the small replicas need ---------------------------------------------
 
@@ -249,6 +251,9 @@ class BulkSite(EqmintSite):
             cached = self._cache[key] = super().handle(target, origin)
         return cached
 
+    def _themed(self) -> None:
+        self._cache.clear()
+
     def _touch(self, when: datetime) -> None:
         super()._touch(when)
         self._cache.clear()
@@ -268,7 +273,7 @@ class BulkSite(EqmintSite):
         related = [(self.link(req, s), s.title) for s in self._related(story)]
         main = "\n".join(
             [
-                tpl.article(story, post_id, req.origin),
+                tpl.single(story, post_id, req.origin, self.theme),
                 _share_bar(url),
                 tpl.comments(story, req.origin),
                 tpl.related(related),
@@ -283,7 +288,7 @@ class BulkSite(EqmintSite):
         sidebar = self._recent(req) + _cards(
             "Popular", [(self.link(req, s), s.title) for s in self.stories[5:15]], req.origin
         )
-        markup = tpl.page(req.origin, title, body_class, head, main, sidebar)
+        markup = tpl.page(req.origin, title, body_class, head, main, sidebar, self.theme)
         markup = markup.replace(
             "</head>",
             f"<style id='theme-inline-css'>{self.css}</style>\n"
@@ -331,7 +336,9 @@ class BulkSite(EqmintSite):
         main = "\n".join(self._summary(req, s) for s in shown)
         main += tpl.pagination(f"{req.origin}/page/{page + 1}/?s={query}" if more else None)
         title = f"You searched for {words} - {tpl.SITE}"
-        markup = tpl.page(req.origin, title, "search search-results", "", main, self._recent(req))
+        markup = tpl.page(
+            req.origin, title, "search search-results", "", main, self._recent(req), self.theme
+        )
         return Response(markup.encode("utf-8"), last_modified=self.updated)
 
     # -- sitemaps split like Yoast's (1,000 per file) and WordPress core's (2,000) ----------------
@@ -359,7 +366,8 @@ class BulkSite(EqmintSite):
         return self._sitemap_page(req, int(number), CORE_PER_SITEMAP)
 
     def _sitemap_page(self, req: Request, number: int, size: int) -> Response | None:
-        chosen = self.stories[(number - 1) * size : number * size]
+        ordered = self.stories[::-1] if self.sitemap_oldest_first else self.stories
+        chosen = ordered[(number - 1) * size : number * size]
         if number < 1 or not chosen:
             return None
         return urlset([(self.link(req, s), s.updated) for s in chosen], self.updated)

@@ -1,4 +1,9 @@
-"""HTML templates of the Caliber.az replica (class names are a contract with the spiders)."""
+"""HTML templates of the Caliber.az replica (class names are a contract with the spiders).
+
+Two themes: ``classic`` (the markup the ``caliber`` spider's rules were written for) and
+``redesign`` (BEM class names, an ``<article>`` with a machine-readable ``<time>``, other
+wrappers; the same stories, OpenGraph tags and RSS), as the site looks after a redesign.
+"""
 
 from __future__ import annotations
 
@@ -31,6 +36,8 @@ IMPORTANT = {
     "ru": "Самые важные новости: {}",
     "az": "Ən vacib xəbərlər: {}",
 }
+CLASSIC, REDESIGN = "classic", "redesign"
+THEMES = (CLASSIC, REDESIGN)
 SOCIAL = ["twitter", "youtube", "instagram", "facebook", "telegram", "apple store", "play market"]
 
 
@@ -44,8 +51,13 @@ def sections_of(language: str) -> dict[str, str]:
     return SECTIONS[language]
 
 
-def page(language: str, title: str, head: str, main: str) -> str:
+def page(language: str, title: str, head: str, main: str, theme: str = CLASSIC) -> str:
     """A whole Caliber page: head, header chrome, main content, footer."""
+    opening, closing = (
+        ('<main class="main_content">', "</main>")
+        if theme == CLASSIC
+        else ('<div class="layout"><main class="layout__main" id="content">', "</main></div>")
+    )
     return f"""<!DOCTYPE html>
 <html lang="{language}">
 <head>
@@ -57,9 +69,9 @@ def page(language: str, title: str, head: str, main: str) -> str:
 </head>
 <body>
 {_header(language)}
-<main class="main_content">
+{opening}
 {main}
-</main>
+{closing}
 <footer class="footer"><a href="{HOMES[language]}">Caliber.Az</a> <a href="/rss.xml">RSS</a></footer>
 </body>
 </html>
@@ -93,7 +105,9 @@ def _header(language: str) -> str:
 </header>"""
 
 
-def article_main(story: Story, url: str, sidebar: Sequence[tuple[str, Story]]) -> tuple[str, str]:
+def article_main(
+    story: Story, url: str, sidebar: Sequence[tuple[str, Story]], theme: str = CLASSIC
+) -> tuple[str, str]:
     """The extra <head> tags and the main content of an article page."""
     lead = story.paragraphs[0] if story.paragraphs else ""
     head = f"""<meta name="description" content="{attr(lead)}">
@@ -103,7 +117,8 @@ def article_main(story: Story, url: str, sidebar: Sequence[tuple[str, Story]]) -
 <meta property="og:url" content="{attr(url)}">
 <meta property="og:description" content="{attr(lead)}">
 <link rel="canonical" href="{attr(url)}">"""
-    return head, f"{_post(story)}\n{_sidebar(story, sidebar)}"
+    post = _post(story) if theme == CLASSIC else _article(story)
+    return head, f"{post}\n{_sidebar(story, sidebar)}"
 
 
 def _post(story: Story) -> str:
@@ -126,6 +141,31 @@ def _post(story: Story) -> str:
 <div class="telegram_block"><span class="telegram_icon">telegram</span>
 <a href="#">Follow us on Telegram</a> <a href="#">Follow us on Telegram</a></div>
 </div>"""  # noqa: E501 - template lines mirror the markup contract
+
+
+def _article(story: Story) -> str:
+    """The redesign's story: the same blocks as ``_post`` under other names and wrappers."""
+    section = slugify(story.section)
+    name = SECTIONS[story.language].get(section, story.section)
+    stamp = story.published.astimezone(BAKU)
+    return f"""<article class="article" itemscope>
+<header class="article__head">
+<a class="article__category" href="{HOMES[story.language]}category/{section}">{esc(name.upper())}</a>
+<h1 class="article__title">{esc(story.title)}</h1>
+<time class="article__date" datetime="{stamp.isoformat()}">{baku_date(story.published, story.language)}</time>
+</header>
+<div class="article__text">
+{_body(story.paragraphs)}
+</div>
+<footer class="article__footer">
+<div class="article__source">Caliber.Az</div>
+<div class="article__views"><span class="icon-eye"></span>Views: {story.views}</div>
+<div class="article__share"><span>Liked the story? Share it on social media!</span>
+<button type="button">print</button> <button type="button">copy link</button></div>
+<div class="article__banner">ads</div>
+<div class="article__telegram"><a href="#">Follow us on Telegram</a></div>
+</footer>
+</article>"""  # noqa: E501 - template lines mirror the markup
 
 
 def _body(paragraphs: Sequence[str]) -> str:

@@ -12,6 +12,7 @@ from urllib.parse import unquote
 
 from replica.base import ReplicaSite, Request, Response, Story, page_number, page_of, slugify
 from replica.caliber_html import (
+    THEMES,
     article_main,
     card,
     news_item,
@@ -38,6 +39,7 @@ class CaliberSite(ReplicaSite):
 
     name = "caliber"
     base_path = "/en/"
+    themes = THEMES
     routes = [
         (re.compile(r"/(en/|az/)?"), "_home"),
         # The CMS also answers a trailing-slash variant and an AMP edition of every story;
@@ -59,7 +61,8 @@ class CaliberSite(ReplicaSite):
     def not_found(self) -> Response:
         """A 404 page in the site's own chrome, as the real CMS answers."""
         main = '<div class="error_page"><h1>404</h1><p>Page not found</p></div>'
-        return html_response(page("en", "Page not found | Caliber.Az", "", main), None, 404)
+        markup = page("en", "Page not found | Caliber.Az", "", main, self.theme)
+        return html_response(markup, None, 404)
 
     def _home(self, req: Request, prefix: str | None) -> Response | None:
         lang = _LANG[prefix]
@@ -85,7 +88,7 @@ class CaliberSite(ReplicaSite):
         items = "\n".join(news_item(s, story_path(s)) for s in shown)
         nav = next_link(req.path, number + 1) if more else ""
         main = f'{top}<div class="news_list">\n{items}\n</div>{nav}'
-        return html_response(page(lang, title, head, main), self.updated)
+        return html_response(page(lang, title, head, main, self.theme), self.updated)
 
     def _article(self, req: Request, prefix: str | None, slug: str) -> Response | None:
         story = self.find(slug)
@@ -94,10 +97,9 @@ class CaliberSite(ReplicaSite):
         others = [s for s in self.listed(story.language) if s is not story][:SIDEBAR_SIZE]
         sidebar = [(story_path(s), s) for s in others]
         url = req.origin + story_path(story)
-        head, main = article_main(story, url, sidebar)
-        return html_response(
-            page(story.language, f"{story.title} | Caliber.Az", head, main), story.updated
-        )
+        head, main = article_main(story, url, sidebar, self.theme)
+        markup = page(story.language, f"{story.title} | Caliber.Az", head, main, self.theme)
+        return html_response(markup, story.updated)
 
     def _search(self, req: Request, raw: str | None) -> Response:
         words = unquote((raw or "").replace("+", " ")).strip()
@@ -109,7 +111,8 @@ class CaliberSite(ReplicaSite):
             f'<div class="search_page"><h1 class="search_title">Search results: {esc(words)}'
             f'</h1>\n<div class="float_blocks">\n{cards}\n</div>{empty}</div>'
         )
-        return html_response(page("en", f"{words} | Caliber.Az", "", main), self.updated)
+        markup = page("en", f"{words} | Caliber.Az", "", main, self.theme)
+        return html_response(markup, self.updated)
 
     def _rss(self, req: Request) -> Response:
         items = [

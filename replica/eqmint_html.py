@@ -2,6 +2,11 @@
 
 The post content is texturized the WordPress way (curly quotes and dashes become numeric
 entities) both on the page and in the REST API, as a real WordPress site serves them.
+
+Two themes: ``classic`` (the markup the ``eqmint`` spider's rules were written for) and
+``newspaper`` (a tagDiv Newspaper-style page-builder template: no ``<article>``, other classes
+and wrappers around the same post content, the same Yoast JSON-LD and OpenGraph tags), as a
+site looks the day it changes its theme.
 """
 
 from __future__ import annotations
@@ -15,6 +20,22 @@ from replica.render import MONTHS, attr, esc, json_script
 
 IST = timezone(timedelta(hours=5, minutes=30), "Asia/Kolkata")
 SITE = "EQMint"
+CLASSIC, NEWSPAPER = "classic", "newspaper"
+THEMES = (CLASSIC, NEWSPAPER)
+# The wrappers each theme puts around a page's main content: (open, close).
+_WRAPPERS = {
+    CLASSIC: (
+        '<div id="page" class="site">',
+        '<div id="content" class="site-content">\n<main id="main" class="site-main">',
+        "</main>",
+    ),
+    NEWSPAPER: (
+        '<div id="td-outer-wrap" class="td-theme-wrap">',
+        '<div class="td-main-content-wrap td-container-wrap">\n<div class="td-container">'
+        '\n<div class="td-pb-row"><div class="td-pb-span8 td-main-content" role="main">',
+        "</div></div>\n</div>",
+    ),
+}
 # The theme prints today's date in its top bar; frozen so pages are reproducible.
 DATE_BANNER = "3 November 2025 (Monday)"
 DISCLAIMER = (
@@ -54,8 +75,19 @@ def content_html(story: Story, origin: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def page(origin: str, title: str, body_class: str, head: str, main: str, sidebar: str) -> str:
-    """A whole EQMint page around `main`."""
+def page(
+    origin: str,
+    title: str,
+    body_class: str,
+    head: str,
+    main: str,
+    sidebar: str,
+    theme: str = CLASSIC,
+) -> str:
+    """A whole EQMint page around `main`, in one of the `THEMES`."""
+    outer, inner, close = _WRAPPERS[theme]
+    if theme == NEWSPAPER:
+        body_class += " td-standard-pack tdb-template global-block-template-1"
     return f"""<!DOCTYPE html>
 <html lang="en-US">
 <head>
@@ -69,12 +101,11 @@ def page(origin: str, title: str, body_class: str, head: str, main: str, sidebar
 <meta name="generator" content="WordPress 6.8.3">
 </head>
 <body class="{body_class}">
-<div id="page" class="site">
+{outer}
 {_header(origin)}
-<div id="content" class="site-content">
-<main id="main" class="site-main">
+{inner}
 {main}
-</main>
+{close}
 {sidebar}
 </div>
 <footer id="colophon" class="site-footer"><div class="site-info">eqmint</div></footer>
@@ -125,6 +156,29 @@ def article(story: Story, post_id: int, origin: str) -> str:
 {content_html(story, origin)}</div>
 <footer class="entry-footer"><div class="tags-links">Related Tags: {tags}</div></footer>
 </article>"""  # noqa: E501
+
+
+def single(story: Story, post_id: int, origin: str, theme: str = CLASSIC) -> str:
+    """The post itself (title, meta, content, tags) in the theme's markup."""
+    return article(story, post_id, origin) if theme == CLASSIC else _tdb_post(story, origin)
+
+
+def _tdb_post(story: Story, origin: str) -> str:
+    """A tagDiv Newspaper cloud template: page-builder blocks instead of an <article>."""
+    tags = "".join(
+        f'<li><a href="{origin}/tag/{slugify(t)}/">{esc(t)}</a></li>' for t in story.tags
+    )
+    category = slugify(story.section)
+    author = story.author or SITE
+    return f"""<div class="tdc-row stretch_row_1200"><div class="vc_row tdi_52 wpb_row td-pb-row">
+<div class="td_block_wrap tdb_breadcrumbs"><span><a href="{origin}/">Home</a></span> <i class="td-icon-right"></i> <span><a href="{origin}/category/{category}/">{esc(story.section)}</a></span></div>
+<div class="td_block_wrap tdb_title tdi_55"><div class="tdb-block-inner"><h1 class="tdb-title-text">{esc(story.title)}</h1></div></div>
+<div class="td_block_wrap tdb_single_author"><div class="tdb-author-name-wrap"><span class="tdb-author-by">By</span> <a class="tdb-author-name" href="{origin}/author/{slugify(author)}/">{esc(author)}</a></div></div>
+<div class="td_block_wrap tdb_single_date"><time class="entry-date updated td-module-date" datetime="{story.published.isoformat()}">{wp_date(story.published)}</time></div>
+<div class="td_block_wrap tdb_single_content tdi_60 td-pb-border-top"><div class="tdb-block-inner td-fix-index">
+{content_html(story, origin)}</div></div>
+<div class="td_block_wrap tdb_single_tags"><ul class="tdb-tags"><li><span>Related Tags:</span></li>{tags}</ul></div>
+</div></div>"""  # noqa: E501
 
 
 def comments(story: Story, origin: str) -> str:

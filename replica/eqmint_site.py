@@ -32,6 +32,7 @@ from replica.render import (
     esc,
     html_response,
     json_response,
+    json_script,
     rss,
     sitemap_index,
     text_response,
@@ -56,6 +57,7 @@ class EqmintSite(ReplicaSite):
 
     name = "eqmint"
     base_path = "/"
+    themes = tpl.THEMES
     routes = [
         (re.compile(r"/"), "_home"),
         (re.compile(r"/page/(\d+)/"), "_home"),
@@ -104,7 +106,7 @@ class EqmintSite(ReplicaSite):
             '<div class="page-content"><p>It looks like nothing was found at this location.'
             " Maybe try a search?</p></div></section>"
         )
-        markup = tpl.page("", f"Page not found - {tpl.SITE}", "error404", "", main, "")
+        markup = tpl.page("", f"Page not found - {tpl.SITE}", "error404", "", main, "", self.theme)
         return html_response(markup, None, 404)
 
     def fallback(self, req: Request) -> Response:
@@ -146,7 +148,7 @@ class EqmintSite(ReplicaSite):
         items = "\n".join(self._summary(req, s) for s in shown)
         main = items + tpl.pagination(f"{base}page/{page + 1}/" if more else None)
         head = f'<link rel="canonical" href="{attr(base if page == 1 else f"{base}page/{page}/")}">'
-        markup = tpl.page(req.origin, title, body, head, main, self._recent(req))
+        markup = tpl.page(req.origin, title, body, head, main, self._recent(req), self.theme)
         return html_response(markup, self.updated)
 
     def _summary(self, req: Request, story: Story) -> str:
@@ -165,7 +167,9 @@ class EqmintSite(ReplicaSite):
             f"<span>{esc(words)}</span></h1></header>\n{found or nothing}"
         )
         title = f"You searched for {words} - {tpl.SITE}"
-        markup = tpl.page(req.origin, title, "search search-results", "", main, self._recent(req))
+        markup = tpl.page(
+            req.origin, title, "search search-results", "", main, self._recent(req), self.theme
+        )
         return html_response(markup, self.updated)
 
     def _shortlink(self, req: Request, post_id: int) -> Response | None:
@@ -185,14 +189,20 @@ class EqmintSite(ReplicaSite):
         head = tpl.head_tags(story, url, tpl.graph(story, url, req.origin, words))
         main = "\n".join(
             [
-                tpl.article(story, post_id, req.origin),
+                tpl.single(story, post_id, req.origin, self.theme),
                 tpl.comments(story, req.origin),
                 tpl.related([(self.link(req, s), s.title) for s in self._related(story)]),
             ]
         )
         body = f"post-template-default single single-post postid-{post_id} single-format-standard"
         markup = tpl.page(
-            req.origin, f"{story.title} - {tpl.SITE}", body, head, main, self._recent(req)
+            req.origin,
+            f"{story.title} - {tpl.SITE}",
+            body,
+            head,
+            main,
+            self._recent(req),
+            self.theme,
         )
         return html_response(markup, story.updated)
 
@@ -201,7 +211,16 @@ class EqmintSite(ReplicaSite):
             return None
         title, text = PAGES[slug]
         url = f"{req.origin}/{slug}/"
-        head = f'<link rel="canonical" href="{url}">\n<meta property="og:type" content="website">'
+        # As Yoast marks a static page: og:type "article", and a graph with no Article in it.
+        graph = {"@context": "https://schema.org", "@graph": [
+            {"@type": "WebPage", "@id": url, "url": url, "name": f"{title} - {tpl.SITE}"},
+            {"@type": "WebSite", "@id": f"{req.origin}/#website", "name": tpl.SITE},
+        ]}  # fmt: skip
+        head = (
+            f'<link rel="canonical" href="{url}">\n<meta property="og:type" content="article">\n'
+            f'<script type="application/ld+json" class="yoast-schema-graph">{json_script(graph)}'
+            "</script>"
+        )
         main = (
             f'<article class="page type-page status-publish"><header class="entry-header">'
             f'<h1 class="entry-title">{esc(title)}</h1></header>'
@@ -214,6 +233,7 @@ class EqmintSite(ReplicaSite):
             head,
             main,
             self._recent(req),
+            self.theme,
         )
         return html_response(markup, self._pages_modified())
 

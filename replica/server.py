@@ -5,7 +5,8 @@
         srv.set_fault("/rss.xml", "status", code=503, retry_after=120)
         srv.requests[-1].status             # 200
 
-Run one site by hand: `python -m replica.server caliber|eqmint [--port N]`.
+Run one site by hand: `python -m replica.server caliber|eqmint [--port N] [--theme T]`;
+a test switches a running site's theme with `srv.site.set_theme("redesign")`.
 """
 
 from __future__ import annotations
@@ -328,15 +329,25 @@ def _quietly_shutdown(conn: socket.socket) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m replica.server caliber|eqmint [--port N]`: serve one site until Ctrl-C."""
+    """`python -m replica.server caliber|eqmint [--port N] [--theme T]`: serve one site until
+    Ctrl-C."""
     from replica.sites import site_by_name
 
     parser = argparse.ArgumentParser(prog="python -m replica.server", description=main.__doc__)
     parser.add_argument("site", choices=sorted(DEFAULT_PORTS))
     parser.add_argument("--port", type=int, help="default: 8081 caliber, 8082 eqmint; 0 = any")
+    parser.add_argument(
+        "--theme", help="HTML theme: caliber classic|redesign, eqmint classic|newspaper"
+    )
     args = parser.parse_args(argv)
     port = DEFAULT_PORTS[args.site] if args.port is None else args.port
-    server = ReplicaServer(site_by_name(args.site), port=port).start()
+    site = site_by_name(args.site)
+    if args.theme:
+        try:
+            site.set_theme(args.theme)
+        except ValueError as exc:
+            parser.error(str(exc))
+    server = ReplicaServer(site, port=port).start()
     print(server.base_url, flush=True)
     try:
         threading.Event().wait()

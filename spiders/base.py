@@ -4,8 +4,13 @@ A site spider declares its sources and extraction rules as class attributes; thi
 combines feeds, sitemaps, listings, site search and the WordPress REST API (asked with
 conditional GET, see ``spiders.sources``), deduplicates the story URLs they list, and fetches
 only stories that are new or due for a change check (the policy is in
-``crawler.discovery.incremental``, the memory between runs in ``crawler.db.crawl_state``). One
-broken source costs nothing but a line in the run's error; a site where every source fails, or where
+``crawler.discovery.incremental``, the memory between runs in ``crawler.db.crawl_state``).
+
+Story pages are fetched once discovery is done, newest first (by the date a source gives),
+at most ``NEWSMON_MAX_RUN_FETCHES`` a run; the rest are deferred: counted, not remembered, so
+the next run's discovery lists them again. Every listed URL's fate is kept in the run's
+``Ledger`` (``crawler.crawling.run_record``), whose counts the run record writes. One broken
+source costs nothing but a line in the run's error; a site where every source fails, or where
 discovery finds no story at all, is a failed run.
 """
 
@@ -13,23 +18,28 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
 from crawler.config import Config, Site, load_config, parse_interval
+from crawler.crawling import run_record as record
+from crawler.crawling.run_record import Accounting, Ledger
 from crawler.db.crawl_state import CrawlState
-from crawler.discovery.incremental import FETCH, LATER, Known, RecheckPolicy, too_old
+from crawler.discovery.incremental import FETCH, LATER, SKIP, Known, RecheckPolicy, too_old
+from crawler.discovery.parsers import FEED, SITEMAP, WP_API
 from crawler.extract.article import SiteRules
 from crawler.extract.html import decode_html
-from crawler.story import Story
+from crawler.story import KNOWN, LISTED, PATTERN, TRUSTED, Story
+from crawler.timestamps import parse_iso
 from crawler.urls import canonicalize_url, same_site
 from spiders.sources import (
     SourceSpider,
@@ -42,7 +52,17 @@ from spiders.sources import (
 GONE = (404, 410)
 # Longer links are junk or hostile (and slow to canonicalize and match against patterns).
 MAX_URL_LENGTH = 2048
-MAX_LISTED = 10  # failed story pages named in a run's error (the log has every one)
+
+
+@dataclass
+class Wanted:
+    """A story to fetch once discovery is done: what sources said of it, whether one of them
+    asked for it outright (not only as a re-check that a dated source may make unnecessary),
+    and whether a story-only source listed it."""
+
+    hints: dict[str, str]
+    now: bool
+    listed: bool
 
 
 class NewsSpider(SourceSpider):
@@ -61,18 +81,12 @@ class NewsSpider(SourceSpider):
         # Scrapy's offsite middleware drops requests, redirects included, to any other host.
         self.allowed_domains = allowed_hosts(self.site)
         self.pattern = re.compile(self.site.article_pattern or self.article_pattern)
-        self.requested: set[str] = set()
-        self.discovered: set[str] = set()
-        self.page_failures = 0
-        self.failed_pages: list[str] = []  # "url (reason)" of each story page that failed
-        self.pages = 0
         self.state = CrawlState(self.site.name)
         self.known: dict[str, Known] = {}
-        self.later: dict[str, dict[str, str]] = {}  # fetched once discovery is done
-        self.expired: set[str] = set()  # dated before max_age by some source
+        self.pending: dict[str, Wanted] = {}  # fetched once discovery is done
+        self.listed: set[str] = set()  # story URLs story-only sources listed
         self.dated: set[str] = set()  # stories a dated source vouched for
         self.overdue: set[str] = set()  # rule 4
-        self.run_id = 0
 
     def _site_from_config(self, name: str | None) -> Site:
         for site in self.config.sites:
@@ -89,6 +103,9 @@ class NewsSpider(SourceSpider):
 
     def _setup(self) -> None:
         self.now = datetime.now(UTC)
+        self.stats = self.crawler.stats
+        self.ledger = Ledger(self.stats)
+        self.max_fetches = self.settings.getint("NEWSMON_MAX_RUN_FETCHES", 1000)
         self.state = CrawlState.load(self.config.database, self.site.name)
         self.known = self.state.known
         every = parse_interval(self.site.recheck)
@@ -108,29 +125,67 @@ class NewsSpider(SourceSpider):
         """Whether a same-site URL looks like a story (the site's article pattern)."""
         return bool(self.pattern.search(url))
 
+    @property
+    def trust_pattern(self) -> bool:
+        """Whether a page matching the article pattern is a story on that alone."""
+        return False
+
     def story_request(
-        self, url: str, hints: dict[str, str], source_changed: bool = True
-    ) -> scrapy.Request | None:
-        """A request for a discovered story, or None if it is off-site, not a story, already
-        requested in this run, too old, or known and not due for a change check now."""
+        self, url: str, hints: dict[str, str], source_changed: bool = True, kind: str = ""
+    ) -> None:
+        """Consider a story URL a source of ``kind`` lists: fetch it once discovery is done, or
+        record why not (off-site, known not to be a story, too old, known and not due)."""
         if len(url) > MAX_URL_LENGTH:
-            return None
+            return
         url = canonicalize_url(url)
-        if not same_site(url, self.base_url) or not self.is_story_url(url):
-            return None
-        if url in self.state.skipped or url in self.source_urls:
-            return None
-        self.discovered.add(url)
-        if url in self.requested or url in self.expired:
-            return None
+        listed = kind in (FEED, WP_API) or (kind == SITEMAP and "published" in hints)
+        if not same_site(url, self.base_url):
+            if listed:  # a story a feed lists on another host; other pages' links are not
+                self.ledger.first(url, record.OFF_SITE)
+            return
+        if url in self.source_urls:
+            return
+        matches = self.is_story_url(url)
+        if listed:
+            self._count_listed(url, matches)
+        elif not matches:
+            return
+        if url in self.state.skipped:
+            self.ledger.first(url, record.NOT_A_STORY)
+            return
+        if self.ledger.fate(url) == record.TOO_OLD:
+            return
         if too_old(hints, self.max_age, self.now):
-            self.expired.add(url)
-            return None
-        known = self.known.get(url)
-        decision = self._decide(url, known, hints, source_changed)
-        if decision == LATER:
-            self.later.setdefault(url, hints)
-        return self._fetch(url, hints, known) if decision == FETCH else None
+            self.pending.pop(url, None)
+            self.ledger.settle(url, record.TOO_OLD)
+            return
+        self._want(url, hints, source_changed, listed)
+
+    def _count_listed(self, url: str, matches: bool) -> None:
+        """Stories that story-only sources list, and how many the article pattern misses (a
+        site that changed its URLs): the generic sites' drift signal."""
+        if url in self.listed:
+            return
+        self.listed.add(url)
+        self.stats.inc_value(record.PREFIX + "listed")
+        if not matches:
+            self.stats.inc_value(record.PREFIX + "off_pattern")
+
+    def _want(self, url: str, hints: dict[str, str], changed: bool, listed: bool) -> None:
+        decision = self._decide(url, self.known.get(url), hints, changed)
+        wanted = self.pending.get(url)
+        if decision == SKIP:
+            if wanted is None:
+                self.ledger.settle(url, record.UP_TO_DATE)
+            return
+        if wanted is None:
+            self.pending[url] = Wanted(dict(hints), decision == FETCH, listed)
+            self.ledger.settle(url, record.PENDING)
+            return
+        # Listed again: the first source's hints win, later ones fill in what it lacked.
+        wanted.hints = {**hints, **wanted.hints}
+        wanted.now = wanted.now or decision == FETCH
+        wanted.listed = wanted.listed or listed
 
     def _decide(self, url: str, known: Known | None, hints: dict[str, str], changed: bool) -> str:
         if "modified" in hints:
@@ -141,16 +196,73 @@ class NewsSpider(SourceSpider):
             return LATER  # a dated source may yet put it past max_age
         return decision
 
-    def _fetch(self, url: str, hints: dict[str, str], known: Known | None) -> scrapy.Request:
-        self.requested.add(url)
-        meta: dict[str, Any] = {"hints": hints, "recheck": known is not None}
+    def _when_idle(self) -> None:
+        """Discovery is done: fetch the stories it wants, newest first, up to the run's cap;
+        the rest are deferred to later runs (see crawler.discovery.incremental for which
+        re-checks wait for this moment)."""
+        wanted = self._to_fetch()
+        if not wanted:
+            return
+        fetched = int(self.stats.get_value(record.urls_key(record.FETCHED)) or 0)
+        room = max(self.max_fetches - fetched, 0)
+        for _, _, known in wanted:
+            self.stats.inc_value(record.PREFIX + ("wanted/due" if known else "wanted/new"))
+        for url, _, _ in wanted[room:]:
+            self.ledger.settle(url, record.DEFERRED)
+        if len(wanted) > room:
+            self.logger.warning(
+                "%d stories left for later runs (NEWSMON_MAX_RUN_FETCHES %d a run)",
+                len(wanted) - room,
+                self.max_fetches,
+            )
+        for url, story, known in wanted[:room]:
+            self.ledger.settle(url, record.FETCHED)
+            self.crawler.engine.crawl(self._fetch(url, story, known))  # type: ignore[union-attr]
+        if room:
+            raise DontCloseSpider
+
+    def _to_fetch(self) -> list[tuple[str, Wanted, Known | None]]:
+        """What to fetch now, newest first: the pending stories (less the re-checks a dated
+        source made unnecessary) and the overdue re-checks."""
+        pending, self.pending = self.pending, {}
+        overdue, self.overdue = self.overdue, set()
+        out: dict[str, tuple[str, Wanted, Known | None]] = {}
+        for url, wanted in pending.items():
+            known = self.known.get(url)
+            if not wanted.now and known is not None and url in self.dated:
+                self.ledger.settle(url, record.UP_TO_DATE)
+                continue
+            out[url] = (url, wanted, known)
+        for url in sorted(overdue):
+            fate = self.ledger.fate(url)
+            if url not in out and fate not in (record.FETCHED, record.TOO_OLD):
+                out[url] = (url, Wanted({}, True, False), self.known.get(url))
+        return sorted(out.values(), key=self._age)
+
+    def _age(self, entry: tuple[str, Wanted, Known | None]) -> tuple[int, float]:
+        """Sort key, newest first: the date a source gave, else when we first stored it; links
+        no source dates (only a listing shows them: menus, static pages) come last."""
+        _, wanted, known = entry
+        when = wanted.hints.get("published") or wanted.hints.get("modified")
+        when = when or (known.first_seen if known else None)
+        try:
+            return (0, -parse_iso(when).timestamp()) if when else (1, 0.0)
+        except ValueError:
+            return (1, 0.0)
+
+    def _fetch(self, url: str, wanted: Wanted, known: Known | None) -> scrapy.Request:
+        meta: dict[str, Any] = {
+            "hints": wanted.hints,
+            "recheck": known is not None,
+            "evidence": self._evidence(url, wanted, known),
+        }
         headers = {}
         if known is not None:
             meta["handle_httpstatus_list"] = [304]
             headers = conditional_headers(known.etag, known.last_modified)
-        # Deduplicated by ``self.requested`` already. Scrapy's duplicate filter would also
-        # swallow a redirect loop's way back to this URL without a word, losing the page
-        # silently; unfiltered, the loop ends at REDIRECT_MAX_TIMES as a recorded failure.
+        # Deduplicated by the ledger already. Scrapy's duplicate filter would also swallow a
+        # redirect loop's way back to this URL without a word, losing the page silently;
+        # unfiltered, the loop ends at REDIRECT_MAX_TIMES as a recorded failure.
         return scrapy.Request(
             url,
             callback=self.parse_story,
@@ -160,31 +272,26 @@ class NewsSpider(SourceSpider):
             dont_filter=True,
         )
 
-    def _when_idle(self) -> None:
-        """Discovery is done: fetch what waited for it (see crawler.discovery.incremental):
-        re-checks that no dated source made unnecessary, undated new stories no dated source put
-        past max_age, and overdue re-checks."""
-        later, self.later = self.later, {}
-        overdue, self.overdue = self.overdue, set()
-        urls = [u for u in later if not (u in self.known and u in self.dated)] + sorted(overdue)
-        requests = [
-            self._fetch(url, later.get(url, {}), self.known.get(url))
-            for url in dict.fromkeys(urls)
-            if url not in self.requested and url not in self.expired
-        ]
-        for request in requests:
-            self.crawler.engine.crawl(request)  # type: ignore[union-attr]
-        if requests:
-            raise DontCloseSpider
+    def _evidence(self, url: str, wanted: Wanted, known: Known | None) -> str:
+        """How strongly discovery vouches for ``url`` being a story (KNOWN ... PATTERN; "" for
+        a speculative link, which must say so itself)."""
+        if known is not None:
+            return KNOWN
+        if self.trust_pattern and self.is_story_url(url):
+            return TRUSTED
+        if wanted.listed:
+            return LISTED
+        return "" if self.speculative else PATTERN
 
     def parse_story(self, response: Response) -> Iterable[Story]:
-        self.pages += 1
+        self.stats.inc_value(record.PREFIX + "pages")
         hints = dict(response.meta.get("hints", {}))
         story = Story(
             url=response.url,
             site=self.site.name,
             aliases=[response.request.url] if response.request else [],
             hints=hints,
+            evidence=response.meta.get("evidence", ""),
             etag=response_header(response, "ETag"),
             last_modified=response_header(response, "Last-Modified"),
         )
@@ -203,12 +310,17 @@ class NewsSpider(SourceSpider):
             # A story taken down since we stored it, or a guessed link that leads nowhere: not
             # a failure of the run. The guess is remembered so it is not fetched again.
             self.logger.info("no story at %s (HTTP %s)", request.url, status)
+            self.stats.inc_value(record.outcome_key(record.GONE))
             if not request.meta.get("recheck"):
                 self.state.not_a_story(canonicalize_url(request.url), f"HTTP {status}")
             return
-        self.page_failures += 1
+        if failure.check(IgnoreRequest) and str(failure.value).startswith("off-site"):
+            # A redirect to another host (logged by SiteHostsMiddleware): not this site's story.
+            self.stats.inc_value(record.outcome_key(record.OFF_SITE))
+            return
+        self.stats.inc_value(record.outcome_key(record.FAILED_FETCH))
         url, reason = first_url(request), failure_reason(failure)  # the URL before redirects
-        self.failed_pages.append(f"{url} ({reason})")
+        record.note(self.stats, record.PREFIX + "errors/pages", f"{url} ({reason})")
         self.logger.warning("story page failed: %s (%s)", url, reason)
 
     @property
@@ -241,36 +353,16 @@ class NewsSpider(SourceSpider):
         if clock is not None and clock.active():
             clock.cancel()
         if hasattr(self, "policy"):  # the run got past its setup
-            complete = not self.timed_out and not self.page_failures
-            stored = self.settings.getbool("NEWSMON_STORE_ENABLED", True)
-            self.state.save(self.config.database, with_sources=complete and stored)
+            self.state.save(self.config.database, with_sources=self._complete())
 
-    # --- run outcome -----------------------------------------------------------------------
-
-    def run_outcome(self) -> tuple[str, str | None]:
-        """``ok``, ``partial`` (some sources or pages failed) or ``error``, with the reason."""
-        failures = "; ".join(self.source_failures[:5])
-        if getattr(self, "timed_out", False):
-            return "error", f"stopped at the time limit ({self.site.time_limit})"
-        if not self.sources_ok:
-            return "error", f"every discovery source failed: {failures or 'no sources'}"
-        if not self.discovered and not self.sources_unchanged:
-            return "error", "discovery found no stories on any source (site changed or empty?)"
-        if self.source_failures or self.page_failures:
-            return "partial", "; ".join(x for x in (failures, self._pages_failed()) if x)
-        return "ok", None
-
-    def _pages_failed(self) -> str:
-        """The failed story pages for the run's error: how many, and the first few."""
-        if not self.page_failures:
-            return ""
-        shown = self.failed_pages[:MAX_LISTED]
-        more = self.page_failures - len(shown)
-        listed = ", ".join(shown) + (f" and {more} more" if more and shown else "")
-        return f"{self.page_failures} story pages failed" + (f": {listed}" if listed else "")
-
-    def run_counts(self) -> dict[str, int]:
-        return {"pages": self.pages, "errors": len(self.source_failures) + self.page_failures}
+    def _complete(self) -> bool:
+        """Whether this run got every story its sources listed: only then is what the sources
+        answered remembered. Otherwise the next run's conditional GET would be answered 304 and
+        hide the stories this run failed to fetch or deferred."""
+        done = Accounting(self.stats.get_stats())
+        failed = sum(done.outcome(r) for r in record.FAILURES)
+        stored = self.settings.getbool("NEWSMON_STORE_ENABLED", True)
+        return stored and not self.timed_out and not failed and not done.deferred
 
 
 def allowed_hosts(site: Site) -> list[str]:

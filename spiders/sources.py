@@ -5,7 +5,8 @@ WordPress REST API, and for the generic spider the guesses of autodiscovery) for
 it lists, with conditional GET from what ``crawler.db.crawl_state`` remembers: a 304 means
 "nothing new here" and the sources it led to last time (child sitemaps, next pages) are asked
 in turn.
-Each listed URL goes to ``story_request``, which ``spiders.base.NewsSpider`` implements.
+Each listed URL goes to ``story_request``, which ``spiders.base.NewsSpider`` implements. How
+sources answered is counted in the crawl's stats (``crawler.crawling.run_record``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.config import Config, Site
+from crawler.crawling import run_record as record
 from crawler.db.crawl_state import CrawlState, Source
 from crawler.discovery import parsers as discovery
 from crawler.discovery.parsers import FEED, LISTING, SEARCH, SITEMAP, WP_API
@@ -44,17 +46,16 @@ class SourceSpider(scrapy.Spider):
     state: CrawlState
     now: datetime
     backfill: int
+    ledger: record.Ledger
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
         self.source_urls: set[str] = set()  # canonical URLs of this run's discovery sources
-        self.source_failures: list[str] = []
-        self.sources_ok = self.sources_unchanged = 0
 
     def story_request(
-        self, url: str, hints: dict[str, str], source_changed: bool = True
-    ) -> scrapy.Request | None:
-        """A request for a story a source lists (None: not wanted now)."""
+        self, url: str, hints: dict[str, str], source_changed: bool = True, kind: str = ""
+    ) -> None:
+        """Consider a story URL that a source of ``kind`` lists."""
         raise NotImplementedError
 
     def source_requests(self) -> Iterable[scrapy.Request]:
@@ -110,23 +111,36 @@ class SourceSpider(scrapy.Spider):
         """Story requests for what a source lists and requests for the sources it leads to;
         on a 304, only the latter (as remembered from the last full answer)."""
         memory = self.state.sources.get(first_url(response))
+        stats = self.crawler.stats
         if response.status == 304 and memory is not None:
-            self.sources_unchanged += 1
+            stats.inc_value(record.PREFIX + "sources/unchanged")
             found, changed, leads = discovery.Found(), False, memory.leads
         else:
             parsed = self._parse_found(response, memory)
             if parsed is None:
                 return
             found, changed, leads = parsed
-        self.sources_ok += 1
+        stats.inc_value(record.PREFIX + "sources/ok")
         # Sources first: a next page or child sitemap is then known not to be a story.
         yield from self._follow(response, leads)
-        max_items = self.settings.getint("NEWSMON_MAX_SOURCE_ITEMS", 2000)
-        for link in found.links[:max_items]:
-            request = self.story_request(link.url, link.hints, changed)
-            if request is not None:
-                yield request
+        kind = response.meta["source"]
+        for link in self._capped(found.links, response.url):
+            self.story_request(link.url, link.hints, changed, kind)
         yield from self.more_sources(response)
+
+    def _capped(self, links: list[discovery.Link], url: str) -> list[discovery.Link]:
+        """A source's links up to NEWSMON_MAX_SOURCE_ITEMS (the sitemap protocol's 50,000 URLs
+        a file); the rest are counted as skipped over the cap, and the run says so."""
+        cap = self.settings.getint("NEWSMON_MAX_SOURCE_ITEMS", 50_000)
+        if len(links) > cap:
+            self.logger.warning(
+                "%s lists %d links; only the first %d are read (NEWSMON_MAX_SOURCE_ITEMS)",
+                url,
+                len(links),
+                cap,
+            )
+            self.ledger.unexamined(len(links) - cap, record.OVER_CAP)
+        return links[:cap]
 
     def _parse_found(
         self, response: Response, memory: Source | None
@@ -190,7 +204,8 @@ class SourceSpider(scrapy.Spider):
             self.state.source_missing(first_url(answer))
             return
         self.logger.warning("discovery source failed: %s (%s)", answer.url, reason)
-        self.source_failures.append(f"{answer.url}: {reason}")
+        self.crawler.stats.inc_value(record.PREFIX + "sources/failed")
+        record.note(self.crawler.stats, record.PREFIX + "errors/sources", f"{answer.url}: {reason}")
 
 
 def first_url(answer: Response | scrapy.Request) -> str:

@@ -47,6 +47,11 @@ ITEM_PIPELINES = {
     "pipelines.store.StorePipeline": 400,
 }
 
+# The run record: writes each crawl's `runs` row from its stats (crawler.crawling.run_record).
+EXTENSIONS = {
+    "crawler.crawling.run_record.RunRecord": 500,
+}
+
 LOG_LEVEL = "INFO"
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 FEED_EXPORT_ENCODING = "utf-8"
@@ -64,7 +69,10 @@ NEWSMON_BATCH_SIZE = 50  # stories per database transaction
 NEWSMON_STORE_ENABLED = True
 NEWSMON_LISTING_PAGES = 3  # pages of a paginated listing followed per run
 NEWSMON_SITEMAP_MAXSIZE = 50 * 1024 * 1024  # decompressed size limit of one sitemap
-NEWSMON_MAX_SOURCE_ITEMS = 2000  # story URLs taken from one feed/sitemap/listing
+# Story links read from one feed/sitemap/listing: the sitemap protocol's own limit per file.
+NEWSMON_MAX_SOURCE_ITEMS = 50_000
+# Story pages fetched per run, newest first; the rest are deferred to the next runs.
+NEWSMON_MAX_RUN_FETCHES = 1000
 NEWSMON_BACKFILL_DAYS = 0  # `newsmon crawl --backfill DAYS`: overrides sites' max_age for a run
 NEWSMON_BACKFILL_PAGES = 20  # pages of a paginated listing followed in a backfill run
 NEWSMON_RETRY_AFTER_MAX = 120  # longest wait (s) a Retry-After may impose before a retry

@@ -1,16 +1,22 @@
-"""Site health: failing, silent or ok, with one notice per problem and one when it ends.
+"""Site health: failing, drifted, silent or ok, with one notice per problem and one when it ends.
 
-A site is ``failing`` after ``health_failures`` errored runs in a row, ``silent`` when its runs
-have yielded no new story for ``health_silence``, ``ok`` otherwise, and ``unknown`` before its
-first run. The state is persisted in ``site_health`` so that one problem raises one ``health``
-notice and its end one ``recovered`` notice, however many runs it lasts and across restarts.
+A site is ``failing`` after ``health_failures`` errored runs in a row; ``drifted`` when most of
+its latest story pages no longer match the site's extraction rules (they are stored all the
+same, with generic extraction), or when most stories its feeds list no longer match its
+article pattern; ``silent`` when its runs have yielded no new story for ``health_silence``;
+``ok`` otherwise, and ``unknown`` before its first run. The state is persisted in
+``site_health`` so that one problem raises one ``health`` notice and its end one
+``recovered`` notice, however many runs it lasts and across restarts. Failing and silent are
+one problem in two shapes (the site yields nothing); drift is another, with its own notice.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlite_utils
 
@@ -22,6 +28,14 @@ from crawler.timestamps import iso, parse_iso, utcnow
 logger = logging.getLogger(__name__)
 
 HEALTHY = ("ok", "unknown")
+# Problems of one kind: moving between them is the same problem changing shape (no notice).
+KINDS = {"failing": "yield", "silent": "yield", "drifted": "drift"}
+# Drift is judged on the newest story pages (over as many recent runs as it takes to see this
+# many), so that one odd page is not a drift and a low-volume site is still judged.
+DRIFT_PAGES = 3
+DRIFT_RUNS = 10
+# Fields every story page has: the rules missing them means the rules no longer fit the page.
+STRUCTURAL = ("container", "title", "body")
 
 
 @dataclass(frozen=True)
@@ -48,6 +62,9 @@ def assess(db: sqlite_utils.Database, site: str, config: Config) -> Assessment:
     failing = _failure_streak(db, site, config.health_failures)
     if failing:
         return Assessment("failing", failing)
+    drifted = drift(db, site)
+    if drifted:
+        return Assessment("drifted", drifted)
     first, latest, last_new = runs.yield_span(db, site)
     if latest is None:
         return Assessment("unknown", "never crawled")
@@ -67,6 +84,83 @@ def _failure_streak(db: sqlite_utils.Database, site: str, needed: int) -> str | 
         return None
     last_error = (rows[0][1] or "no error recorded").strip().splitlines()[0]
     return f"{needed} crawls in a row failed; last error: {last_error}"
+
+
+def drift(db: sqlite_utils.Database, site: str) -> str | None:
+    """Why ``site`` has drifted, or None. See ``rules_drift`` and ``pattern_drift``."""
+    history = runs.extraction_history(db, site, DRIFT_RUNS)
+    was_drifted = stored_state(db, site) == "drifted"
+    return rules_drift(history, was_drifted) or pattern_drift(history)
+
+
+def rules_drift(history: list[dict[str, Any]], was_drifted: bool = False) -> str | None:
+    """Most of the newest story pages (``DRIFT_PAGES`` at least) fell back from the site's
+    rules to generic extraction on a field: the story container, title or body (a page the
+    rules no longer fit), or a date or author the rules found on every earlier page (a date
+    format that never fit the site's Russian pages is no news). Once drifted, a site stays so
+    while most pages still fall back on any field."""
+    window, before = _window(history, _pages)
+    pages = sum(_pages(r) for r in window)
+    if pages < DRIFT_PAGES:
+        return None
+    missed = _fields(window)
+    earlier = _fields(before)
+    judged = sum(_pages(r) for r in before) >= DRIFT_PAGES
+    drifted = [
+        name
+        for name, count in missed.items()
+        if 2 * count > pages
+        and (was_drifted or name in STRUCTURAL or (judged and not earlier.get(name)))
+    ]
+    if not drifted:
+        return None
+    fell_back = sum(r["fallbacks"] for r in window)
+    which = ", ".join(f"{name} {count}" for name, count in sorted(missed.items()))
+    return (
+        f"{fell_back} of {pages} story pages no longer match the site's rules; stored with "
+        f"generic extraction (fields from generic extraction: {which})"
+    )
+
+
+def pattern_drift(history: list[dict[str, Any]]) -> str | None:
+    """Most stories the story-only sources (feeds, the WordPress API, news sitemaps) list lately
+    do not match the site's article pattern: the site changed its URLs."""
+    window, _ = _window(history, lambda r: int(r["listed"]))
+    listed = sum(r["listed"] for r in window)
+    missed = sum(r["off_pattern"] for r in window)
+    if listed < DRIFT_PAGES or 2 * missed <= listed:
+        return None
+    return (
+        f"{missed} of {listed} stories its feeds list no longer match its article_pattern; "
+        "fetched and stored all the same"
+    )
+
+
+def _pages(run: dict[str, Any]) -> int:
+    return int(run["rules_full"] + run["rules_partial"] + run["rules_none"])
+
+
+def _fields(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Pages per field that fell back, over these runs."""
+    out: dict[str, int] = {}
+    for row in rows:
+        for name, count in row["fallback_fields"].items():
+            out[name] = out.get(name, 0) + count
+    return out
+
+
+def _window(
+    history: list[dict[str, Any]], count: Callable[[dict[str, Any]], int]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The newest runs (newest first) that together saw at least DRIFT_PAGES of what
+    ``count`` counts (or all of them), and the older runs that saw any."""
+    counted = [row for row in history if count(row) > 0]
+    seen = 0
+    for end, row in enumerate(counted, start=1):
+        seen += count(row)
+        if seen >= DRIFT_PAGES:
+            return counted[:end], counted[end:]
+    return counted, []
 
 
 def update(
@@ -105,12 +199,13 @@ def _log(change: Transition) -> None:
 
 
 def _transition(site: str, old: str, since: str, now: Assessment) -> Transition:
-    """What a change of state means: a problem starts, ends, or only changes shape (which is
-    still the same problem, so it raises no second notice)."""
-    if old in HEALTHY and now.state not in HEALTHY:
+    """What a change of state means: a problem starts, ends, becomes another problem (a new
+    notice), or only changes shape (still the same problem, so no second notice)."""
+    if now.state not in HEALTHY and KINDS.get(old) != KINDS[now.state]:
         return Transition(site, old, now.state, "health", now.detail)
     if old not in HEALTHY and now.state in HEALTHY:
-        message = f"crawling normally again (was {old} since {since})"
+        again = "the site's rules match again" if old == "drifted" else "crawling normally again"
+        message = f"{again} (was {old} since {since})"
         return Transition(site, old, now.state, "recovered", message)
     return Transition(site, old, now.state, None, now.detail)
 

@@ -1,13 +1,22 @@
 """The crawl record: one ``runs`` row per crawl of a site, and every question asked of it.
 
 A run is started as ``running`` and finished with its status (``ok``, ``partial``, ``error``),
-counters and error text. A run left ``running`` by a process that died is closed as an error
-by whoever next proves nobody else is crawling the site (by holding its lock).
+counters, accounting and error text. A run left ``running`` by a process that died is closed
+as an error by whoever next proves nobody else is crawling the site (by holding its lock).
+
+The accounting says what became of every story URL the run's sources listed::
+
+    discovered = stored + up_to_date + deferred + skipped
+    new_urls + due = fetched + deferred
+    stored = articles_new + articles_changed + articles_unchanged + duplicates
+
+``skip_reasons`` and ``fallback_fields`` are JSON objects of counts.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlite_utils
@@ -22,7 +31,23 @@ COUNTERS = (
     "duplicates",
     "matches",
     "errors",
+    # the accounting (migration 2)
+    "discovered",
+    "new_urls",
+    "due",
+    "up_to_date",
+    "fetched",
+    "stored",
+    "deferred",
+    "skipped",
+    "fallbacks",
+    "rules_full",
+    "rules_partial",
+    "rules_none",
+    "listed",
+    "off_pattern",
 )
+BREAKDOWNS = ("skip_reasons", "fallback_fields")  # JSON objects of counts
 INTERRUPTED = "interrupted: the crawl process ended before finishing"
 
 
@@ -36,6 +61,7 @@ class Run:
     started_at: str
     error: str | None
     counts: dict[str, int]
+    breakdowns: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
@@ -53,8 +79,12 @@ def start(db: sqlite_utils.Database, site: str) -> int:
 
 
 def finish(db: sqlite_utils.Database, run_id: int, status: str, **fields: Any) -> None:
-    """Record how a run ended: its status, counters and error text."""
-    allowed = {k: v for k, v in fields.items() if k in COUNTERS or k == "error"}
+    """Record how a run ended: its status, counters, accounting and error text."""
+    allowed = {
+        k: json.dumps(v, sort_keys=True) if k in BREAKDOWNS else v
+        for k, v in fields.items()
+        if k in COUNTERS or k in BREAKDOWNS or k == "error"
+    }
     cols = "".join(f", {k} = ?" for k in allowed)
     with transaction(db):
         db.execute(
@@ -138,6 +168,35 @@ def yield_span(db: sqlite_utils.Database, site: str) -> tuple[str | None, str | 
     return row[0], row[1], row[2]
 
 
+def extraction_history(
+    db: sqlite_utils.Database, site: str, limit: int = 20
+) -> list[dict[str, Any]]:
+    """For drift checks: the newest finished runs of ``site`` that extracted story pages with
+    site rules or saw stories listed by story-only sources, newest first, with their counts."""
+    rows = db.query(
+        "SELECT id, started_at, fallbacks, fallback_fields, rules_full, rules_partial, "
+        "rules_none, listed, off_pattern FROM runs WHERE site = ? AND status != 'running' "
+        "AND (rules_full + rules_partial + rules_none > 0 OR listed > 0) "
+        "ORDER BY id DESC LIMIT ?",
+        (site, limit),
+    )
+    return [{**row, "fallback_fields": _counts(row["fallback_fields"])} for row in rows]
+
+
+def _counts(raw: object) -> dict[str, int]:
+    """A JSON object of counts as stored; anything else reads as empty."""
+    try:
+        value = json.loads(raw) if isinstance(raw, str) else {}
+    except ValueError:
+        return {}
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): int(v) for k, v in value.items() if isinstance(v, int)}
+
+
 def _run(row: dict[str, Any]) -> Run:
     counts = {k: int(row.get(k) or 0) for k in COUNTERS}
-    return Run(row["id"], row["site"], row["status"], row["started_at"], row["error"], counts)
+    breakdowns = {k: _counts(row.get(k)) for k in BREAKDOWNS}
+    return Run(
+        row["id"], row["site"], row["status"], row["started_at"], row["error"], counts, breakdowns
+    )

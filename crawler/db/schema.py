@@ -217,8 +217,41 @@ def _multilingual_index(db: sqlite_utils.Database) -> None:
         matching.index_article(db.conn, article_id, title, text, language)
 
 
+# The accounting of a run (issue 14): every story URL its sources listed ends up stored, up
+# to date (known, not due for a check), deferred to a later run by the per-run cap, or
+# skipped for a reason; and how its story pages fared against the site's extraction rules.
+RUN_ACCOUNTING = (
+    ("discovered", "INTEGER NOT NULL DEFAULT 0"),
+    ("new_urls", "INTEGER NOT NULL DEFAULT 0"),
+    ("due", "INTEGER NOT NULL DEFAULT 0"),
+    ("up_to_date", "INTEGER NOT NULL DEFAULT 0"),
+    ("fetched", "INTEGER NOT NULL DEFAULT 0"),
+    ("stored", "INTEGER NOT NULL DEFAULT 0"),
+    ("deferred", "INTEGER NOT NULL DEFAULT 0"),
+    ("skipped", "INTEGER NOT NULL DEFAULT 0"),
+    ("skip_reasons", "TEXT NOT NULL DEFAULT '{}'"),
+    ("fallbacks", "INTEGER NOT NULL DEFAULT 0"),
+    ("fallback_fields", "TEXT NOT NULL DEFAULT '{}'"),
+    ("rules_full", "INTEGER NOT NULL DEFAULT 0"),
+    ("rules_partial", "INTEGER NOT NULL DEFAULT 0"),
+    ("rules_none", "INTEGER NOT NULL DEFAULT 0"),
+    ("listed", "INTEGER NOT NULL DEFAULT 0"),
+    ("off_pattern", "INTEGER NOT NULL DEFAULT 0"),
+)
+
+
+def _run_accounting(db: sqlite_utils.Database) -> None:
+    """The run's accounting columns on ``runs`` (older rows read as zeros and ``{}``)."""
+    for column, ddl in RUN_ACCOUNTING:
+        add_column(db, "runs", column, ddl)
+
+
 # Migration n (1-based) is MIGRATIONS[n - 1]. Append only.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_baseline, _multilingual_index]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _baseline,
+    _multilingual_index,
+    _run_accounting,
+]
 
 LATEST = len(MIGRATIONS)
 

@@ -1,8 +1,12 @@
 """Extraction: a story page's HTML into title, author, dates, language and clean body text.
 
-Metadata comes from JSON-LD / OpenGraph first, then the site's selectors. The body is taken
-from the site's body container after its junk selectors are removed, or by the generic
-extractor (trafilatura and friends, see ``crawler.extract.body``) on sites without rules.
+A site's rules are hints, not gates: field by field (story container, title, author, date,
+body), the site's selectors are tried first, and whatever they miss comes from the generic
+path: JSON-LD, OpenGraph and meta tags (``crawler.extract.metadata``), the generic body
+extractor (trafilatura and friends, ``crawler.extract.body``). The result says which fields
+fell back (``fallbacks``) and whether the rules matched the page fully, partly or not at all
+(``rules_matched``), which is how a site that changed its theme is noticed. The site's junk
+selectors and junk lines apply to either body.
 
 This module imports no Scrapy: it is what the extraction pool's worker processes load
 (``crawler.extract.pool``), and a worker should start small.
@@ -10,6 +14,7 @@ This module imports no Scrapy: it is what the extraction pool's worker processes
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -22,9 +27,17 @@ from crawler.dedup.fingerprints import Fingerprints, fingerprints
 from crawler.extract.body import extract_body
 from crawler.extract.dates import fallback_date
 from crawler.extract.html import decode_html, parse_html
-from crawler.extract.metadata import Metadata, page_metadata, to_iso
+from crawler.extract.metadata import ARTICLE_TYPES, Metadata, page_metadata, to_iso
 from crawler.extract.site_profile import SiteProfile, block_hash
 
+# The fields site rules may declare, in the order they are reported.
+FIELDS = ("container", "title", "author", "date", "body")
+FULL, PARTIAL, NONE = "full", "partial", "none"
+# schema.org types of a page that is not a story (a story's graph has an article type too).
+WEB_PAGE_TYPES = {
+    "WebPage", "AboutPage", "ContactPage", "CollectionPage", "ProfilePage", "FAQPage",
+    "SearchResultsPage", "ItemPage", "CheckoutPage", "QAPage", "MedicalWebPage",
+}  # fmt: skip
 BLOCKS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "figcaption")
 _SPACE = re.compile(r"\s+")
 # Lines that are boilerplate on any news site: kept short and anchored so prose never matches.
@@ -55,6 +68,18 @@ class SiteRules:
     story: str | None = None  # CSS selector present on every story page
     language: str | None = None  # language when the page does not declare one
 
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The fields these rules have a selector (or pattern) for."""
+        declared = {
+            "container": self.story,
+            "title": self.title,
+            "author": self.author or self.author_pattern,
+            "date": self.published,
+            "body": self.body,
+        }
+        return tuple(name for name in FIELDS if declared[name])
+
 
 @dataclass
 class Extracted:
@@ -66,7 +91,11 @@ class Extracted:
     description: str | None = None
     canonical: str | None = None
     text: str = ""
-    is_story: bool = False
+    is_story: bool = False  # the story container matched, or the page declares an article
+    in_container: bool = False  # the site's story container matched
+    page_type: str | None = None  # what the page declares itself: "article", og:type, or None
+    fallbacks: tuple[str, ...] = ()  # fields the site's rules declare but missed on this page
+    rules_matched: str = ""  # full, partial, none; "" when the site has no rules
     paragraphs: list[str] = field(default_factory=list)
     fingerprints: Fingerprints | None = None  # set by extract_page, so workers compute them
     # What a site profile learns from (SiteProfile.observe): the page's <title> as written
@@ -96,25 +125,37 @@ def extract_article(
     tree = parse_html(text)
     affixes = profile.title_affixes() if profile is not None else ()
     md = page_metadata(tree, rules.timezone, url=url, title_affixes=affixes, date_fallback=False)
-    is_story = _is_story(tree, rules, md)
+    found: dict[str, bool] = {}
+    found["container"] = bool(rules.story and _select(tree, rules.story))
+    is_story = found["container"] or md.is_article
+    page_type = _page_type(tree, md)
     if stories_only and not is_story:
-        return Extracted(title=md.title or "", language=md.language or rules.language)
-    published = _site_date(tree, rules) or md.published
-    if published is None:
-        published = fallback_date(text, url, rules.timezone)
+        return Extracted(
+            title=md.title or "",
+            language=md.language or rules.language,
+            page_type=page_type,
+            fallbacks=("container",) if rules.story else (),
+        )
     # The tree is ours alone: junk is removed in place, after everything that reads the
     # page as published (metadata, the story marker) has seen it.
     clean = _without(tree, rules.drop)
-    paragraphs = _body_paragraphs(clean, rules, md, url)
-    author = _site_author(clean, rules, paragraphs) or md.author
+    paragraphs, found["body"] = _body_paragraphs(clean, rules, md, url)
+    site_author = _site_author(clean, rules, paragraphs)
     junk = _junk_patterns(rules.drop_text)
     paragraphs = [p for p in paragraphs if not any(j.search(p) for j in junk)]
     hashes = [block_hash(p) for p in paragraphs]
     if profile is not None:
         paragraphs = profile.clean(paragraphs, url)
+    site_title = _select_text(clean, rules.title)
+    site_date = _site_date(clean, rules)
+    found.update(title=bool(site_title), author=bool(site_author), date=bool(site_date))
+    fallbacks = tuple(name for name in rules.fields if not found[name])
+    published = site_date or md.published
+    if published is None:
+        published = fallback_date(text, url, rules.timezone)
     return Extracted(
-        title=_select_text(clean, rules.title) or md.title or "",
-        author=author,
+        title=site_title or md.title or "",
+        author=site_author or md.author,
         published=published,
         modified=md.modified,
         language=md.language or rules.language,
@@ -122,10 +163,64 @@ def extract_article(
         canonical=md.canonical,
         text="\n\n".join(paragraphs),
         is_story=is_story,
+        in_container=found["container"],
+        page_type=page_type,
+        fallbacks=fallbacks,
+        rules_matched=_matched(rules.fields, fallbacks),
         paragraphs=paragraphs,
         raw_title=md.raw_title,
         block_hashes=hashes,
     )
+
+
+def _matched(declared: tuple[str, ...], fallbacks: tuple[str, ...]) -> str:
+    """How well the rules fit the page: every declared field, some, or none of them."""
+    if not declared:
+        return ""
+    if not fallbacks:
+        return FULL
+    return NONE if len(fallbacks) == len(declared) else PARTIAL
+
+
+def _page_type(tree: lxml_html.HtmlElement, md: Metadata) -> str | None:
+    """What the page says it is: "article" (a JSON-LD article type, else og:type=article),
+    "webpage" (JSON-LD that describes the page with no article type, as SEO plugins mark
+    static pages, whatever their og:type says), another og:type ("website", "profile"...), or
+    None when it says nothing."""
+    types = _ld_types(tree)
+    if types & ARTICLE_TYPES:
+        return "article"
+    if types & WEB_PAGE_TYPES:
+        return "webpage"
+    if md.is_article:
+        return "article"
+    for el in tree.iter("meta"):
+        if (el.get("property") or el.get("name") or "").strip().lower() == "og:type":
+            return (el.get("content") or "").strip().lower() or None
+    return None
+
+
+def _ld_types(tree: lxml_html.HtmlElement) -> set[str]:
+    """Every schema.org @type the page's JSON-LD names, in @graph and lists too."""
+    found: set[str] = set()
+    for script in tree.iter("script"):
+        if (script.get("type") or "").lower() != "application/ld+json":
+            continue
+        try:
+            todo = [json.loads(script.text or "")]
+        except ValueError:
+            continue
+        while todo:
+            node = todo.pop()
+            if isinstance(node, list):
+                todo.extend(node)
+            elif isinstance(node, dict):
+                kind = node.get("@type")
+                found.update(
+                    k for k in (kind if isinstance(kind, list) else [kind]) if isinstance(k, str)
+                )
+                todo.extend(v for v in node.values() if isinstance(v, (list, dict)))
+    return found
 
 
 def extract_page(
@@ -180,15 +275,16 @@ def _without(tree: lxml_html.HtmlElement, selectors: tuple[str, ...]) -> lxml_ht
 
 def _body_paragraphs(
     tree: lxml_html.HtmlElement, rules: SiteRules, md: Metadata, url: str | None
-) -> list[str]:
+) -> tuple[list[str], bool]:
+    """The body's paragraphs, and whether the site's body selector gave them."""
     if rules.body:
-        containers = _select(tree, rules.body)
-        if containers:
-            return [p for c in containers for p in block_texts(c)]
+        paragraphs = [p for c in _select(tree, rules.body) for p in block_texts(c)]
+        if paragraphs:
+            return paragraphs, True
     text = extract_body(tree, url)
     if not text and md.body:
         text = md.body
-    return [p for p in (_clean(t) for t in text.split("\n\n")) if p]
+    return [p for p in (_clean(t) for t in text.split("\n\n")) if p], False
 
 
 def block_texts(container: lxml_html.HtmlElement) -> list[str]:
@@ -232,9 +328,3 @@ def _site_author(
             if m:
                 return _clean(m.group("author"))
     return None
-
-
-def _is_story(tree: lxml_html.HtmlElement, rules: SiteRules, md: Metadata) -> bool:
-    if rules.story:
-        return bool(_select(tree, rules.story))
-    return md.is_article

@@ -24,7 +24,8 @@ def read_source(source: str, user_agent: str = "newsmon") -> tuple[bytes, str | 
 
 def extract_sources(sources: tuple[str, ...], rules: SiteRules | None) -> list[dict[str, Any]]:
     """One result object per source, in order: url, title, author, published, language, text
-    (plus ``error`` when a source could not be read)."""
+    (plus ``error`` when a source could not be read; with site ``rules``, ``rules_matched``
+    and the ``fallbacks``: fields the rules missed, taken from generic extraction)."""
     out = []
     for source in sources:
         try:
@@ -45,14 +46,15 @@ def extract_sources(sources: tuple[str, ...], rules: SiteRules | None) -> list[d
             continue
         found = extract_article(body, url, rules)
         canonical = canonicalize_url(found.canonical, base=url) if found.canonical else None
-        out.append(
-            {
-                "url": canonical or (canonicalize_url(url) if url else None),
-                "title": found.title or None,
-                "author": found.author,
-                "published": found.published,
-                "language": found.language,
-                "text": found.text,
-            }
-        )
+        result: dict[str, Any] = {
+            "url": canonical or (canonicalize_url(url) if url else None),
+            "title": found.title or None,
+            "author": found.author,
+            "published": found.published,
+            "language": found.language,
+            "text": found.text,
+        }
+        if found.rules_matched:
+            result.update(rules_matched=found.rules_matched, fallbacks=list(found.fallbacks))
+        out.append(result)
     return out

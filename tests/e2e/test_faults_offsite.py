@@ -28,5 +28,8 @@ def test_redirect_to_another_host_is_dropped(
     assert not eqmint_server.requests, "a request reached another host"
     conn = sqlite3.connect(tmp_path / "newsmon.db")
     hosts = {u.split("/")[2] for (u,) in conn.execute("SELECT url FROM articles")}
+    status, reasons = conn.execute("SELECT status, skip_reasons FROM runs").fetchone()
     conn.close()
     assert hosts == {caliber_server.origin.split("/")[2]}
+    # Accounted for as another site's page, not as a failure of this site.
+    assert (status, reasons) == ("ok", '{"off_site": 1}')

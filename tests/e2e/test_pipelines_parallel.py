@@ -173,7 +173,6 @@ def test_one_pool_per_process_shut_down_by_its_last_user() -> None:
 class PoolSpider(Spider):
     name = "pooled"
     rules = SiteRules(story="article", title="h1", body="article")
-    page_failures = 0
 
 
 def story(n: int) -> Story:
@@ -187,7 +186,7 @@ def test_pipeline_counts_a_page_that_kills_workers_as_failed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     crawler = get_crawler(PoolSpider, {"NEWSMON_EXTRACT_WORKERS": 2})
-    crawler.spider = spider = PoolSpider()
+    crawler.spider = PoolSpider()
     pipeline = ExtractPipeline.from_crawler(crawler)
     pipeline.open_spider()
 
@@ -203,7 +202,9 @@ def test_pipeline_counts_a_page_that_kills_workers_as_failed(
 
     done = asyncio.run(scenario())
     assert [s.title for s in done] == [f"Story {n}" for n in range(1, 5)]
-    assert spider.page_failures == 1
+    # Counted in the run's stats: the run record makes the run partial for it.
+    assert crawler.stats.get_value("newsmon/outcome/extract_failed") == 1
+    assert crawler.stats.get_value("newsmon/rules/full") == 4
 
 
 def test_worker_count_setting(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -90,3 +90,29 @@ def test_extract_json_gives_one_object_per_input_in_order(tmp_path: Path) -> Non
     assert "First story paragraph 7" in objects[0]["text"]
     assert objects[0]["language"] == "en"
     assert "error" in objects[2]
+
+
+def test_extract_with_site_rules_says_which_fields_fell_back(tmp_path: Path) -> None:
+    """A page in a theme the site's rules do not know: extracted all the same, and the user is
+    told which fields came from generic extraction."""
+    from replica.sites import eqmint
+
+    site = eqmint()
+    story = site.stories[0]
+    page = tmp_path / "story.html"
+    for theme in ("classic", "newspaper"):
+        site.set_theme(theme)
+        page.write_bytes(site.handle(f"/{story.slug}/", "https://eqmint.com").body)
+        result = CliRunner().invoke(cli, ["extract", str(page), "--site", "eqmint", "--json"])
+        assert result.exit_code == 0, result.output
+        (got,) = json.loads(result.output)
+        assert got["title"] == story.title and got["text"] == "\n\n".join(story.paragraphs)
+        if theme == "classic":
+            assert (got["rules_matched"], got["fallbacks"]) == ("full", [])
+        else:
+            assert got["rules_matched"] == "none"
+            assert got["fallbacks"] == ["container", "title", "author", "body"]
+    text = CliRunner().invoke(cli, ["extract", str(page), "--site", "eqmint"]).output
+    assert (
+        "site rules matched: none; from generic extraction: container, title, author, body" in text
+    )

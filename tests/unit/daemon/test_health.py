@@ -50,13 +50,18 @@ class Runs:
         self.db, self.config, self.site = db, config, site
         self.clock = T0
 
-    def add(self, status: str, new: int = 0, error: str | None = None) -> health.Transition | None:
+    def add(
+        self, status: str, new: int = 0, error: str | None = None, **accounting: object
+    ) -> health.Transition | None:
         stamp = self.clock.isoformat()
+        row = {"site": self.site, "started_at": stamp, "finished_at": stamp, "status": status}
+        row.update(articles_new=new, error=error, **accounting)
+        if isinstance(row.get("fallback_fields"), dict):
+            row["fallback_fields"] = json.dumps(row["fallback_fields"])
         with transaction(self.db):
             self.db.execute(
-                "INSERT INTO runs (site, started_at, finished_at, status, articles_new, error) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (self.site, stamp, stamp, status, new, error),
+                f"INSERT INTO runs ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                tuple(row.values()),
             )
         self.clock += timedelta(hours=1)
         # A fresh connection each time: the state must live in the file, not in memory.
@@ -266,3 +271,101 @@ def test_notices_go_only_to_the_operator_channels(tmp_path: Path) -> None:
         ]
     finally:
         db.close()
+
+
+# --- drift: the site's rules no longer fit its pages -------------------------------------------
+
+THEME_CHANGED = {"container": 1, "title": 1, "body": 1}
+
+
+def pages(full: int = 0, fell_back: int = 0, fields: dict[str, int] | None = None) -> dict:
+    """Accounting of a run whose story pages the rules fit (``full``) or did not."""
+    fields = fields if fields is not None else THEME_CHANGED
+    return {
+        "rules_full": full,
+        "rules_none": fell_back,
+        "fallbacks": fell_back,
+        "fallback_fields": {name: fell_back * n for name, n in fields.items()},
+    }
+
+
+def test_most_pages_falling_back_is_one_drift_notice_and_one_recovery(
+    db: sqlite_utils.Database, config: Config
+) -> None:
+    runs = Runs(db, config)
+    runs.add("ok", new=10, **pages(full=10))
+    change = runs.add("ok", new=4, **pages(fell_back=4))
+    assert change is not None and (change.new, change.notice) == ("drifted", "health")
+    message = notices(db)[0][2]["message"]
+    assert message == (
+        "4 of 4 story pages no longer match the site's rules; stored with generic extraction "
+        "(fields from generic extraction: body 4, container 4, title 4)"
+    )
+    runs.add("ok", new=0)  # nothing fetched: no evidence either way
+    runs.add("ok", new=3, **pages(fell_back=3))
+    assert kinds(db) == ["health"]
+    assert site_status(db, config)[0]["health"] == "drifted"
+    assert site_status(db, config)[0]["health_detail"].startswith("3 of 3 story pages")
+    change = runs.add("ok", new=3, **pages(full=3))
+    assert change is not None and change.notice == "recovered"
+    assert notices(db)[-1][2]["message"].startswith("the site's rules match again (was drifted")
+    assert kinds(db) == ["health", "recovered"]
+
+
+def test_a_few_pages_falling_back_are_no_drift(db: sqlite_utils.Database, config: Config) -> None:
+    runs = Runs(db, config)
+    runs.add("ok", new=9, **pages(full=8, fell_back=1))
+    runs.add("ok", new=1, **pages(fell_back=1))  # one odd page: judged with the earlier ones
+    runs.add("ok", new=5, **pages(full=3, fell_back=2))
+    assert kinds(db) == []
+    assert health.stored_state(db, "caliber") == "ok"
+
+
+def test_a_date_the_rules_never_found_everywhere_is_no_drift_but_one_always_found_is(
+    db: sqlite_utils.Database, config: Config
+) -> None:
+    # Caliber's English date format never fit its Russian pages: a run of Russian stories is
+    # no news. EQMint's date selector that found every date, then none, is.
+    caliber, eqmint = Runs(db, config, "caliber"), Runs(db, config, "eqmint")
+    caliber.add("ok", new=13, **pages(full=10, fell_back=3, fields={"date": 1}))
+    caliber.add("ok", new=3, **pages(fell_back=3, fields={"date": 1}))
+    eqmint.add("ok", new=10, **pages(full=10))
+    eqmint.add("ok", new=3, **pages(fell_back=3, fields={"date": 1}))
+    assert health.stored_state(db, "caliber") == "ok"
+    assert health.stored_state(db, "eqmint") == "drifted"
+    assert [p["site"] for _, c, p in notices(db) if c == "slack"] == ["eqmint"]
+
+
+def test_a_first_crawl_the_rules_do_not_fit_drifts_at_once(
+    db: sqlite_utils.Database, config: Config
+) -> None:
+    runs = Runs(db, config, "eqmint")
+    change = runs.add("ok", new=60, **pages(fell_back=60))
+    assert change is not None and change.new == "drifted"
+    assert notices(db)[0][2]["message"].startswith("60 of 60 story pages no longer match")
+
+
+def test_stories_the_feeds_list_outside_the_article_pattern_are_drift(
+    db: sqlite_utils.Database, config: Config
+) -> None:
+    runs = Runs(db, config)
+    runs.add("ok", new=5, listed=5, off_pattern=0)
+    change = runs.add("ok", new=6, listed=7, off_pattern=4)
+    assert change is not None and change.new == "drifted"
+    assert notices(db)[0][2]["message"] == (
+        "4 of 7 stories its feeds list no longer match its article_pattern; "
+        "fetched and stored all the same"
+    )
+
+
+def test_drift_and_failure_are_different_problems_each_with_its_notice(
+    db: sqlite_utils.Database, config: Config
+) -> None:
+    runs = Runs(db, config)
+    runs.add("ok", new=4, **pages(fell_back=4))
+    for _ in range(3):
+        runs.add("error", error="every discovery source failed: feed: HTTP 503")
+    assert health.stored_state(db, "caliber") == "failing"
+    assert kinds(db) == ["health", "health"]
+    runs.add("ok", new=3, **pages(full=3))
+    assert kinds(db) == ["health", "health", "recovered"]

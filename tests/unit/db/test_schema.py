@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.db import connect, schema
+from crawler.db import connect, runs, schema
 from crawler.db.matching import WatchQuery, match_article
 
 RELEASE_0_1_0 = Path(__file__).resolve().parents[2] / "fixtures/db/release-0.1.0.db.gz"
@@ -139,3 +139,16 @@ def test_processes_opening_an_old_file_at_once_migrate_it_once(old_db: Path) -> 
         t.join()
     assert errors == []
     assert counts(old_db)["articles"] > 0
+
+
+def test_the_runs_of_an_old_database_gain_the_accounting_columns(old_db: Path) -> None:
+    with connect(old_db) as db:
+        cols = columns(db, "runs")
+        assert {name for name, _ in schema.RUN_ACCOUNTING} <= cols
+        old_runs = list(db.query("SELECT discovered, deferred, skip_reasons FROM runs"))
+        assert old_runs and all(
+            r == {"discovered": 0, "deferred": 0, "skip_reasons": "{}"} for r in old_runs
+        )
+        run = runs.latest(db, "caliber")
+        assert run is not None and run.counts["articles_new"] > 0
+        assert run.counts["discovered"] == 0 and run.breakdowns["skip_reasons"] == {}

@@ -208,17 +208,27 @@ def test_bad_input_is_not_a_story_and_raises_nothing() -> None:
 class RulesSpider(Spider):
     name = "rules"
     rules = RULES
-    page_failures = 0
 
 
-def run_pipeline(html: str, trust_pattern: bool = False) -> Story:
+def run_pipeline(html: str, evidence: str = "", hints: dict[str, str] | None = None) -> Story:
+    return run_pipeline_on(html, evidence, hints)[0]
+
+
+def run_pipeline_on(
+    html: str, evidence: str = "", hints: dict[str, str] | None = None
+) -> tuple[Story, dict[str, int]]:
+    """The pipeline on one page, and the crawl stats it left."""
     crawler = get_crawler(RulesSpider, {"NEWSMON_EXTRACT_WORKERS": 0})
     crawler.spider = RulesSpider()
-    crawler.spider.trust_pattern = trust_pattern  # type: ignore[attr-defined]
     pipeline = ExtractPipeline.from_crawler(crawler)
     pipeline.open_spider()
-    item = Story(url=URL, site="s", html=html, hints={"language": "xx", "author": "Hint"})
-    return asyncio.run(pipeline.process_item(item))
+    hints = {"language": "xx", "author": "Hint"} if hints is None else hints
+    item = Story(url=URL, site="s", html=html, hints=hints, evidence=evidence)
+    try:
+        return asyncio.run(pipeline.process_item(item)), crawler.stats.get_stats()
+    except DropItem as exc:
+        exc.stats = crawler.stats.get_stats()  # type: ignore[attr-defined]
+        raise
 
 
 def test_pipeline_fills_the_item_and_drops_the_page() -> None:
@@ -234,7 +244,7 @@ def test_pipeline_drops_non_stories_at_info_level() -> None:
         run_pipeline(about)
     assert raised.value.log_level == "INFO"
     with pytest.raises(DropItem, match=r"^not a story \(no title or body\)") as raised:
-        run_pipeline(page("<p></p>", lang=""), trust_pattern=True)
+        run_pipeline(page("<p></p>", lang=""), evidence="trusted")
     assert raised.value.log_level == "INFO"
 
 
@@ -243,3 +253,87 @@ def test_pipeline_uses_discovery_hints_when_the_page_is_silent() -> None:
                 "</div></article>", lang="")  # fmt: skip
     item = run_pipeline(html)
     assert item.author == "Hint" and item.language == "xx"
+
+
+# --- what is a story: rules are hints, evidence decides ----------------------------------------
+
+
+def redesigned(head: str = "", text: str = " ".join(PARAGRAPHS * 3)) -> str:
+    """A story page in a theme the rules do not know."""
+    return page(f'<main class="entry"><h1>Corridor opens</h1><p>{text}</p></main>', head)
+
+
+def test_a_page_the_rules_no_longer_fit_is_stored_with_generic_extraction() -> None:
+    item, stats = run_pipeline_on(redesigned('<meta property="og:type" content="article">'))
+    assert item.title == "Corridor opens" and PARAGRAPHS[0] in item.text
+    assert stats["newsmon/rules/none"] == 1 and stats["newsmon/fallbacks"] == 1
+    assert {k: v for k, v in stats.items() if k.startswith("newsmon/fallback/")} == {
+        "newsmon/fallback/container": 1,
+        "newsmon/fallback/title": 1,
+        "newsmon/fallback/date": 1,
+        "newsmon/fallback/author": 1,
+        "newsmon/fallback/body": 1,
+    }
+
+
+def test_a_page_a_feed_lists_is_a_story_though_it_declares_nothing() -> None:
+    item = run_pipeline(redesigned(), evidence="listed")
+    assert item.title == "Corridor opens"
+    item = run_pipeline(redesigned(), evidence="known")  # a re-check of a stored story
+    assert item.title == "Corridor opens"
+
+
+def test_a_pattern_match_is_a_story_only_with_a_body_of_some_length() -> None:
+    assert run_pipeline(redesigned(), evidence="pattern").title == "Corridor opens"
+    with pytest.raises(DropItem, match="next to no text") as raised:
+        run_pipeline(redesigned(text="We are a small team in Baku."), evidence="pattern")
+    assert raised.value.stats["newsmon/outcome/not_a_story"] == 1  # type: ignore[attr-defined]
+
+
+def test_a_page_that_declares_itself_something_else_is_dropped_unless_listed() -> None:
+    website = redesigned('<meta property="og:type" content="website">')
+    with pytest.raises(DropItem, match=r"declares itself a website, not an article"):
+        run_pipeline(website, evidence="pattern")
+    assert run_pipeline(website, evidence="listed").title == "Corridor opens"
+
+
+def test_a_page_whose_json_ld_describes_a_web_page_is_no_story_whatever_its_og_type() -> None:
+    """How Yoast marks a static page: og:type=article, and a graph without an article."""
+    graph = {"@graph": [{"@type": "WebPage", "name": "About"}, {"@type": "WebSite"}]}
+    head = f'<meta property="og:type" content="article">{json_ld(graph)}'
+    with pytest.raises(DropItem, match=r"declares itself a webpage, not an article"):
+        run_pipeline(redesigned(head), evidence="pattern")
+    graph["@graph"].append({"@type": "NewsArticle", "headline": "Corridor opens"})
+    head = f'<meta property="og:type" content="article">{json_ld(graph)}'
+    assert run_pipeline(redesigned(head), evidence="pattern").title == "Corridor opens"
+
+
+def test_a_speculative_link_must_say_it_is_an_article() -> None:
+    with pytest.raises(DropItem, match="does not say it is an article"):
+        run_pipeline(redesigned(), evidence="")
+
+
+def test_a_feed_title_stands_in_for_a_page_without_one() -> None:
+    html = "<html><body><main><p>" + " ".join(PARAGRAPHS * 3) + "</p></main></body></html>"
+    item = run_pipeline(html, evidence="listed", hints={"title": "Corridor &#8216;opens&#8217;"})
+    assert item.title == "Corridor ‘opens’"
+
+
+def test_a_page_outside_the_story_container_is_no_story_while_the_rules_fit_the_run() -> None:
+    """An "About us" page that a WordPress SEO plugin labels og:type=article: the story
+    container tells it apart, but only while the rules fit the site (not after a redesign)."""
+    crawler = get_crawler(RulesSpider, {"NEWSMON_EXTRACT_WORKERS": 0})
+    crawler.spider = RulesSpider()
+    pipeline = ExtractPipeline.from_crawler(crawler)
+    pipeline.open_spider()
+    about = redesigned('<meta property="og:type" content="article">', text="About us. " * 60)
+
+    def process(html: str, evidence: str = "pattern") -> Story:
+        item = Story(url=URL, site="s", html=html, evidence=evidence)
+        return asyncio.run(pipeline.process_item(item))
+
+    assert process(about).title == "Corridor opens"  # no page fit the rules yet: a story
+    assert process(story_page()).title == "Corridor opens next spring"
+    with pytest.raises(DropItem, match="no story container, while the site's rules fit"):
+        process(about)
+    assert process(about, evidence="listed").title == "Corridor opens"  # a feed lists it
