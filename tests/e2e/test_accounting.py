@@ -10,7 +10,7 @@ from pathlib import Path
 
 from replica.bulk import bulk
 from replica.server import ReplicaServer
-from tests.helpers import newsmon, run_newsmon, write_config
+from tests.helpers import run_newsmon, write_config
 
 CAP = 1000
 
@@ -51,7 +51,7 @@ def test_a_capped_run_takes_the_newest_stories_and_the_next_runs_the_rest(
         config = write_config(
             tmp_path, [{"name": "big", "spider": "eqmint", "url": server.base_url}]
         )
-        first = newsmon(config, "crawl", "--no-deliver", env=env, timeout=300)
+        first = run_newsmon(config, "crawl", "--no-deliver", env=env, timeout=300)
         assert first.returncode == 0, first.stderr
         db = tmp_path / "newsmon.db"
         conn = sqlite3.connect(db)
@@ -68,7 +68,7 @@ def test_a_capped_run_takes_the_newest_stories_and_the_next_runs_the_rest(
         assert_balanced(run)
 
         for _ in range(4):  # the rest, at most CAP a run
-            later = newsmon(config, "crawl", "--no-deliver", env=env, timeout=300)
+            later = run_newsmon(config, "crawl", "--no-deliver", env=env, timeout=300)
             assert later.returncode == 0, later.stderr
             if run_rows(db)[-1]["deferred"] == 0:
                 break
@@ -95,9 +95,9 @@ def test_an_unchanged_site_after_a_complete_run_costs_no_story_fetch(tmp_path: P
         )
         env = {"NEWSMON_MAX_RUN_FETCHES": "25"}
         for _ in range(4):
-            assert newsmon(config, "crawl", "--no-deliver", env=env).returncode == 0
+            assert run_newsmon(config, "crawl", "--no-deliver", env=env).returncode == 0
         server.clear_requests()
-        assert newsmon(config, "crawl", "--no-deliver", env=env).returncode == 0
+        assert run_newsmon(config, "crawl", "--no-deliver", env=env).returncode == 0
         answered = {r.path: r.status for r in server.requests if r.path != "/robots.txt"}
     runs = run_rows(tmp_path / "newsmon.db")
     assert [r["deferred"] for r in runs] == [37, 12, 0, 0, 0]
