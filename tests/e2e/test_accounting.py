@@ -123,7 +123,8 @@ def test_every_discovered_url_of_the_seed_sites_is_accounted_for(
     caliber = [r for r in runs if r["site"] == "caliber"]
     eqmint = [r for r in runs if r["site"] == "eqmint"]
     assert json.loads(caliber[0]["skip_reasons"]) == {"failed_fetch": 1}
-    assert caliber[0]["status"] == "partial" and caliber[0]["stored"] == 12
+    assert caliber[0]["status"] == "partial"
+    assert caliber[0]["stored"] == len(caliber_server.site.stories) - 1  # all but the failed one
     # EQMint's static pages are fetched once, found not to be stories, then remembered.
     assert json.loads(eqmint[0]["skip_reasons"]) == {"not_a_story": 2}
     assert eqmint[0]["stored"] == len(eqmint_server.site.stories)
