@@ -37,3 +37,7 @@ class Story:
     content_hash: str = ""
     body_hash: str = ""
     signature: list[int] = field(default_factory=list)  # MinHash, for near-duplicates
+    # Blocks removed as the site's learned boilerplate: a re-check whose only difference
+    # from the stored text is these blocks is no edit (the profile learned, the story did not
+    # change).
+    boilerplate: list[str] = field(default_factory=list)

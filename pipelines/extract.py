@@ -24,8 +24,10 @@ from scrapy.exceptions import DropItem
 from scrapy.settings import BaseSettings
 
 from crawler.crawling import run_record as record
+from crawler.db import connect, site_profiles
 from crawler.extract import pool
 from crawler.extract.article import Extracted, SiteRules, extract_page
+from crawler.extract.site_profile import MAX_STORIES, SiteProfile, profile_from_stories
 from crawler.story import PATTERN, STRONG_EVIDENCE, Story
 
 logger = logging.getLogger(__name__)
@@ -76,6 +78,8 @@ class ExtractPipeline:
         self.max_pending = workers * pending_per_worker
         self.pool: pool.ExtractPool | None = None
         self.in_container = 0  # story pages of this run in the site's story container
+        self.profile: SiteProfile | None = None  # the site's learned boilerplate and title affix
+        self.learned = 0  # stories observed this run
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
@@ -85,6 +89,7 @@ class ExtractPipeline:
         )
 
     def open_spider(self) -> None:
+        self.profile = self._load_profile()
         if not self.workers:
             logger.info("extracting pages in the crawl process")
             return
@@ -97,6 +102,34 @@ class ExtractPipeline:
         if self.pool is not None:
             await pool.release(self.pool)
             self.pool = None
+        if self.profile is not None and self.learned:
+            self._save_profile(self.profile)
+
+    def _load_profile(self) -> SiteProfile | None:
+        """The site's profile; the first one is learned from the stories already stored."""
+        spider: Any = self.crawler.spider
+        site, config = getattr(spider, "site", None), getattr(spider, "config", None)
+        if (
+            site is None
+            or config is None
+            or not self.crawler.settings.getbool("NEWSMON_SITE_PROFILE", True)
+        ):
+            return None
+        with connect(config.database) as db:
+            stored = site_profiles.load(db, site.name)
+            if stored is not None:
+                return SiteProfile.from_json(site.name, stored)
+            return profile_from_stories(
+                site.name, site_profiles.recent_stories(db, site.name, MAX_STORIES)
+            )
+
+    def _save_profile(self, profile: SiteProfile) -> None:
+        spider: Any = self.crawler.spider
+        try:
+            with connect(spider.config.database) as db:
+                site_profiles.save(db, profile.site, profile.to_json())
+        except Exception:  # a cache of what the stories say: never worth failing a run for
+            logger.warning("could not save the site profile of %s", profile.site, exc_info=True)
 
     async def process_item(self, item: Story) -> Story:
         if item.not_modified:
@@ -112,7 +145,11 @@ class ExtractPipeline:
             self.crawler.stats.inc_value(record.outcome_key(record.NOT_A_STORY))
             raise DropItem(f"not a story ({reason}): {item.url}", log_level="INFO")
         self._count_rules(found, item.url)
+        if self.profile is not None:
+            self.profile.observe(item.url, found.raw_title, found.block_hashes)
+            self.learned += 1
         item.title, item.text = found.title, found.text
+        item.boilerplate = found.boilerplate
         item.author = found.author or item.hints.get("author")
         item.published = found.published or item.hints.get("published")
         item.modified = found.modified
@@ -141,10 +178,11 @@ class ExtractPipeline:
     async def _extract(self, item: Story, rules: SiteRules | None, stories_only: bool) -> Extracted:
         # The page is not needed past this point; dropping it keeps memory flat.
         html, item.html = item.html, ""
+        profile = self.profile
         if self.pool is None:
-            return extract_page(html, item.url, rules, stories_only)
+            return extract_page(html, item.url, rules, stories_only, profile)
         try:
-            return await self.pool.run(extract_page, html, item.url, rules, stories_only)
+            return await self.pool.run(extract_page, html, item.url, rules, stories_only, profile)
         except pool.WorkerCrashed as exc:
             self.crawler.stats.inc_value(record.outcome_key(record.EXTRACT_FAILED))
             raise DropItem(f"extraction failed ({exc}): {item.url}", log_level="ERROR") from None

@@ -246,11 +246,21 @@ def _run_accounting(db: sqlite_utils.Database) -> None:
         add_column(db, "runs", column, ddl)
 
 
+def _site_profiles(db: sqlite_utils.Database) -> None:
+    """What newsmon learns of each site from its stories (issue 15): its boilerplate blocks
+    and title affix, as ``crawler.extract.site_profile.SiteProfile`` JSON."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS site_profiles ("
+        "site TEXT PRIMARY KEY, profile TEXT NOT NULL, updated_at TEXT NOT NULL)"
+    )
+
+
 # Migration n (1-based) is MIGRATIONS[n - 1]. Append only.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _baseline,
     _multilingual_index,
     _run_accounting,
+    _site_profiles,
 ]
 
 LATEST = len(MIGRATIONS)

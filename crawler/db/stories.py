@@ -16,6 +16,8 @@ from crawler.db import near_duplicates
 from crawler.db.connection import utcnow
 from crawler.db.matching import WatchQuery, index_article, match_article
 from crawler.db.outbox import alerted_channels, enqueue_routed
+from crawler.dedup.fingerprints import content_hash
+from crawler.dedup.normalize import normalize
 from crawler.story import Story
 
 NEW, CHANGED, UNCHANGED, DUPLICATE = "new", "changed", "unchanged", "duplicate"
@@ -71,7 +73,7 @@ def save_story(db: sqlite_utils.Database, story: Story, ctx: SaveContext) -> Sav
     if existing is None:
         return _insert(db, story, ctx, now)
     _remember_aliases(db, existing["id"], [story.url, *story.aliases])
-    if story.not_modified or existing["content_hash"] == story.content_hash:
+    if story.not_modified or _same_story(existing, story):
         db.execute(
             "UPDATE articles SET last_seen = ?, last_checked = ?, "
             "etag = coalesce(?, etag), last_modified = coalesce(?, last_modified) WHERE id = ?",
@@ -79,6 +81,19 @@ def save_story(db: sqlite_utils.Database, story: Story, ctx: SaveContext) -> Sav
         )
         return Saved(UNCHANGED, existing["id"])
     return _new_version(db, existing, story, ctx, now)
+
+
+def _same_story(existing: dict, story: Story) -> bool:
+    """Whether a fetched story is the stored one: the same content hash, or the same once the
+    blocks this fetch removed as the site's boilerplate are taken out of the stored text too
+    (the site's profile learned them after the story was stored; the story did not change)."""
+    if existing["content_hash"] == story.content_hash:
+        return True
+    if not story.boilerplate:
+        return False
+    dropped = {normalize(block) for block in story.boilerplate}
+    kept = [b for b in existing["text"].split("\n\n") if normalize(b) not in dropped]
+    return content_hash(existing["title"], "\n\n".join(kept)) == story.content_hash
 
 
 def _insert(db: sqlite_utils.Database, story: Story, ctx: SaveContext, now: str) -> Saved:

@@ -102,6 +102,7 @@ class Extracted:
     # and the hash of every body block before the profile removed the site's boilerplate.
     raw_title: str | None = None
     block_hashes: list[str] = field(default_factory=list)
+    boilerplate: list[str] = field(default_factory=list)  # blocks the profile removed
 
 
 def extract_article(
@@ -144,8 +145,11 @@ def extract_article(
     junk = _junk_patterns(rules.drop_text)
     paragraphs = [p for p in paragraphs if not any(j.search(p) for j in junk)]
     hashes = [block_hash(p) for p in paragraphs]
+    removed: list[str] = []
     if profile is not None:
-        paragraphs = profile.clean(paragraphs, url)
+        kept = profile.clean(paragraphs, url)
+        removed = [p for p in paragraphs if p not in kept]
+        paragraphs = kept
     site_title = _select_text(clean, rules.title)
     site_date = _site_date(clean, rules)
     found.update(title=bool(site_title), author=bool(site_author), date=bool(site_date))
@@ -170,6 +174,7 @@ def extract_article(
         paragraphs=paragraphs,
         raw_title=md.raw_title,
         block_hashes=hashes,
+        boilerplate=removed,
     )
 
 

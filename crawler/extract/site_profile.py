@@ -6,7 +6,7 @@ related-posts rail, a newsletter box) is that site's boilerplate, whatever its w
 prefix or suffix every title of the site carries (" | EQMint", "Caliber.Az - ") is the site's
 name. A ``SiteProfile`` keeps, for the site's last ``MAX_STORIES`` stories, the hashes of
 their blocks and their ``<title>``; it is small JSON, stored per site in the
-``site_profiles`` table.
+``site_profiles`` table (``crawler.db.site_profiles``).
 
 Use: ``profile.clean(blocks, url)`` removes the blocks seen on at least ``min_stories``
 other stories (never all of a story's blocks: what is unique to it stays);
@@ -23,25 +23,12 @@ import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
-
-import sqlite_utils
 
 from crawler.extract.containers import text_key
 from crawler.extract.titles import split_affix
 
 logger = logging.getLogger(__name__)
-
-# The DDL of the table profiles are stored in (the schema module will own it).
-SITE_PROFILES_DDL = """
-CREATE TABLE IF NOT EXISTS site_profiles (
-    site TEXT PRIMARY KEY,
-    profile TEXT NOT NULL,  -- SiteProfile.to_json()
-    updated_at TEXT NOT NULL
-)
-"""
-TABLE = "site_profiles"
 
 MAX_STORIES = 60
 # A block is the site's when at least this many other stories carry it: one repetition can
@@ -184,30 +171,3 @@ def profile_from_stories(
     for url, text in stories:
         profile.observe(url, None, [block_hash(p) for p in text.split("\n\n") if p.strip()])
     return profile
-
-
-# --- persistence ------------------------------------------------------------------------
-
-
-def ensure_table(db: sqlite_utils.Database) -> None:
-    db.execute(SITE_PROFILES_DDL)
-
-
-def load_profile(db: sqlite_utils.Database, site: str) -> SiteProfile:
-    """The stored profile of ``site`` (an empty one if there is none)."""
-    ensure_table(db)
-    row = db.execute(f"SELECT profile FROM {TABLE} WHERE site = ?", [site]).fetchone()
-    return SiteProfile.from_json(site, row[0] if row else None)
-
-
-def save_profile(db: sqlite_utils.Database, profile: SiteProfile) -> None:
-    """Store ``profile`` (replacing the site's earlier one) in its own transaction."""
-    ensure_table(db)
-    now = datetime.now(UTC).replace(microsecond=0).isoformat()
-    with db.conn:
-        db.execute(
-            f"INSERT INTO {TABLE} (site, profile, updated_at) VALUES (?, ?, ?) "
-            "ON CONFLICT(site) DO UPDATE SET profile = excluded.profile, "
-            "updated_at = excluded.updated_at",
-            [profile.site, profile.to_json(), now],
-        )

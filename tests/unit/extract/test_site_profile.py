@@ -5,15 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import sqlite_utils
-
+from crawler.db import connect, site_profiles
 from crawler.extract.article import extract_article
 from crawler.extract.site_profile import (
     SiteProfile,
     block_hash,
-    load_profile,
     profile_from_stories,
-    save_profile,
 )
 
 DISCLAIMER = (
@@ -105,13 +102,13 @@ def test_profiles_round_trip_through_json_and_sqlite(tmp_path: Path) -> None:
     copy = SiteProfile.from_json("herald", profile.to_json())
     assert copy.stories == profile.stories
     assert SiteProfile.from_json("herald", "{not json").stories == []
-    db = sqlite_utils.Database(tmp_path / "newsmon.db")
-    assert load_profile(db, "herald").stories == []
-    save_profile(db, profile)
-    save_profile(db, profile)  # an upsert, not a second row
-    assert db.execute("SELECT count(*) FROM site_profiles").fetchone()[0] == 1
-    assert load_profile(db, "herald").title_affixes() == [" | Harbour Herald"]
-    db.close()
+    with connect(tmp_path / "newsmon.db") as db:
+        assert site_profiles.load(db, "herald") is None
+        site_profiles.save(db, "herald", profile.to_json())
+        site_profiles.save(db, "herald", profile.to_json())  # an upsert, not a second row
+        assert db.execute("SELECT count(*) FROM site_profiles").fetchone()[0] == 1
+        stored = SiteProfile.from_json("herald", site_profiles.load(db, "herald"))
+        assert stored.title_affixes() == [" | Harbour Herald"]
 
 
 def test_a_first_profile_is_learned_from_stored_stories() -> None:
