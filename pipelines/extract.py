@@ -78,7 +78,11 @@ class ExtractPipeline:
         self.max_pending = workers * pending_per_worker
         self.pool: pool.ExtractPool | None = None
         self.in_container = 0  # story pages of this run in the site's story container
-        self.profile: SiteProfile | None = None  # the site's learned boilerplate and title affix
+        # The site's learned boilerplate and title affix, as the run found it: every page of a
+        # run is extracted with the same profile, so the result does not depend on the order
+        # pages arrive in. What the run's stories teach goes into ``learning``, saved at the end.
+        self.profile: SiteProfile | None = None
+        self.learning: SiteProfile | None = None
         self.learned = 0  # stories observed this run
 
     @classmethod
@@ -90,6 +94,8 @@ class ExtractPipeline:
 
     def open_spider(self) -> None:
         self.profile = self._load_profile()
+        if self.profile is not None:
+            self.learning = SiteProfile.from_json(self.profile.site, self.profile.to_json())
         if not self.workers:
             logger.info("extracting pages in the crawl process")
             return
@@ -102,8 +108,8 @@ class ExtractPipeline:
         if self.pool is not None:
             await pool.release(self.pool)
             self.pool = None
-        if self.profile is not None and self.learned:
-            self._save_profile(self.profile)
+        if self.learning is not None and self.learned:
+            self._save_profile(self.learning)
 
     def _load_profile(self) -> SiteProfile | None:
         """The site's profile; the first one is learned from the stories already stored."""
@@ -145,8 +151,8 @@ class ExtractPipeline:
             self.crawler.stats.inc_value(record.outcome_key(record.NOT_A_STORY))
             raise DropItem(f"not a story ({reason}): {item.url}", log_level="INFO")
         self._count_rules(found, item.url)
-        if self.profile is not None:
-            self.profile.observe(item.url, found.raw_title, found.block_hashes)
+        if self.learning is not None:
+            self.learning.observe(item.url, found.raw_title, found.block_hashes)
             self.learned += 1
         item.title, item.text = found.title, found.text
         item.boilerplate = found.boilerplate
