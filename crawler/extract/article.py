@@ -25,6 +25,7 @@ from lxml.cssselect import CSSSelector
 
 from crawler.dedup.fingerprints import Fingerprints, fingerprints
 from crawler.extract.body import extract_body
+from crawler.extract.datelines import find_dateline
 from crawler.extract.dates import fallback_date
 from crawler.extract.html import decode_html, parse_html
 from crawler.extract.metadata import ARTICLE_TYPES, Metadata, page_metadata, to_iso
@@ -317,8 +318,16 @@ def _select_text(tree: lxml_html.HtmlElement, selector: str | None) -> str | Non
 
 
 def _site_date(tree: lxml_html.HtmlElement, rules: SiteRules) -> str | None:
+    """The date in the site's date element: in one of the site's formats, else as a dateline
+    in any language newsmon knows (a site's other editions write their month names in their
+    own language: "28 октября 2025 10:06"), in the site's time zone."""
     text = _select_text(tree, rules.published)
-    return to_iso(text, rules.timezone, rules.date_formats) if text else None
+    if not text:
+        return None
+    found = to_iso(text, rules.timezone, rules.date_formats)
+    if found is None and (dateline := find_dateline(text)) is not None:
+        found = to_iso(dateline.isoformat(), rules.timezone)
+    return found
 
 
 def _site_author(

@@ -36,6 +36,7 @@ _MONTH_NAMES = (
     "stycz lut marc kwie maj czerw lip sierp wrze paźdz listop grud",
     "ledna února března dubna května června července srpna září října listopadu prosince",
     "ocak şubat mart nisan mayıs haziran temmuz ağustos eylül ekim kasım aralık",
+    "yanvar fevral mart aprel may iyun iyul avqust sentyabr oktyabr noyabr dekabr",
     "január február március április május június július augusztus szeptember október "
     "november december",
     "januari februari maret april mei juni juli agustus september oktober november desember",

@@ -337,3 +337,17 @@ def test_a_page_outside_the_story_container_is_no_story_while_the_rules_fit_the_
     with pytest.raises(DropItem, match="no story container, while the site's rules fit"):
         process(about)
     assert process(about, evidence="listed").title == "Corridor opens"  # a feed lists it
+
+
+@pytest.mark.parametrize(
+    ("dateline", "published"),
+    [
+        ("28 October 2025 10:06", "2025-10-28T10:06:00+04:00"),
+        ("28 октября 2025 10:06", "2025-10-28T10:06:00+04:00"),  # the Russian edition
+        ("28 oktyabr 2025 17:05", "2025-10-28T17:05:00+04:00"),  # the Azerbaijani edition
+    ],
+)
+def test_the_site_date_is_read_in_every_edition_s_language(dateline: str, published: str) -> None:
+    found = extract_article(story_page(dateline), URL, RULES)
+    assert found.published == published
+    assert "date" not in found.fallbacks
