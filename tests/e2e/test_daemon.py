@@ -151,7 +151,7 @@ class Daemon:
         """When the daemon started each crawl of ``site``, from its log."""
         found = []
         for line in self.log_path.read_text(errors="replace").splitlines():
-            if f"crawler.daemon.child: {site}: crawl started" in line:
+            if f"crawler.daemon.crawl_job: {site}: crawl started" in line:
                 stamp = datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f")
                 found.append(stamp.astimezone())  # the log's times are local
         return found
