@@ -262,17 +262,32 @@ def tree(root: int) -> list[int]:
     return pids
 
 
-def usage(root: int) -> tuple[float, int]:
-    """CPU seconds of the tree, reaped children included, and its summed RSS in bytes."""
-    cpu, rss = 0.0, 0
+def role(pid: int, root: int) -> str:
+    """What a process of the daemon's tree is: the daemon, a crawl worker (or, before the
+    workers, a crawl child), or an extraction pool process."""
+    if pid == root:
+        return "daemon"
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            words = fh.read().split(b"\0")
+    except OSError:
+        return "gone"
+    return "worker" if b"worker" in words else "crawl" if b"crawl" in words else "pool"
+
+
+def usage(root: int) -> tuple[float, dict[str, int]]:
+    """CPU seconds of the tree, reaped children included, and its RSS in bytes by role."""
+    cpu, rss = 0.0, {}
     for pid in tree(root):
         try:
             with open(f"/proc/{pid}/stat") as fh:
                 fields = fh.read().rpartition(")")[2].split()
             with open(f"/proc/{pid}/statm") as fh:
-                rss += int(fh.read().split()[1]) * PAGE
+                resident = int(fh.read().split()[1]) * PAGE
         except OSError:
             continue
+        kind = role(pid, root)
+        rss[kind] = rss.get(kind, 0) + resident
         cpu += sum(int(x) for x in fields[11:15]) / TICK  # utime stime cutime cstime
     return cpu, rss
 
@@ -281,12 +296,14 @@ def usage(root: int) -> tuple[float, int]:
 class Sampler:
     root: int
     samples: list[tuple[float, float, int]] = field(default_factory=list)  # time, cpu, rss
+    roles: list[dict[str, int]] = field(default_factory=list)  # rss by role, per sample
     stop: threading.Event = field(default_factory=threading.Event)
 
     def run(self) -> None:
         while not self.stop.wait(0.5):
             cpu, rss = usage(self.root)
-            self.samples.append((time.time(), cpu, rss))
+            self.samples.append((time.time(), cpu, sum(rss.values())))
+            self.roles.append(rss)
 
     def cpu_at(self, when: float) -> float:
         before = [s for s in self.samples if s[0] <= when]
@@ -472,6 +489,16 @@ def report(
     first = rss_between(measured[0]["done"], measured[tenth - 1]["done"]) if measured else 0
     last = rss_between(measured[-tenth]["done"], measured[-1]["done"]) if measured else 0
     peak = max((s[2] for s in sampler.samples), default=0) / 2**20
+    by_role = ""
+    if measured:
+        at = [i for i, s in enumerate(sampler.samples) if s[0] >= measured[tenth - 1]["done"]][:1]
+        if at:
+            end = [i for i, s in enumerate(sampler.samples) if s[0] <= measured[-1]["done"]]
+            early, late_roles = sampler.roles[at[0]], sampler.roles[end[-1]]
+            by_role = ", ".join(
+                f"{k} {early.get(k, 0) / 2**20:.0f} -> {late_roles.get(k, 0) / 2**20:.0f}"
+                for k in sorted(set(early) | set(late_roles))
+            )
     errors = sum(1 for r in measured if r["status"] == "error")
     window = (t2 - t0) or 1
     load = (idle_cpu + busy_cpu) / window
@@ -488,6 +515,7 @@ def report(
     print(f"lateness p50 / p99 / max               {percentile(late, 0.5):6.1f} / {percentile(late, 0.99):.1f} / {max(late, default=float('nan')):.1f} s  ({len(late)} starts; from {source})")
     print(f"RSS peak (daemon tree)                 {peak:8.0f} MB")
     print(f"RSS first / last 10% of runs           {first:8.0f} / {last:.0f} MB  (last/first {last / first if first else float('nan'):.2f})")
+    print(f"RSS by process role (MB)               {by_role}")
     print(f"daemon exit status                     {code}")
 
 

@@ -105,12 +105,13 @@ class Worker:
         else:
             self.runtime.configure(settings)
         if self.pool is None:
-            # The worker's own reference keeps the extraction pool (started by the first page
-            # any crawl extracts) alive between crawls, instead of one pool per crawl.
+            # The worker's own reference keeps one extraction pool alive for every crawl,
+            # instead of one pool per crawl that finds stories.
             workers = extract_workers(settings)
             if workers:
                 pending = workers * settings.getint("NEWSMON_EXTRACT_PENDING", 4)
                 self.pool = pool.acquire(workers, pending)
+                self.pool.start()
 
     def _start(self, message: dict[str, Any]) -> None:
         task = asyncio.ensure_future(self._crawl(message))
