@@ -52,10 +52,11 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 TICK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
-WORDS = (
-    "government minister market exports energy council report policy growth trade summit "
-    "industry inflation central bank official statement agreement region price supply"
-).split()
+WORDS = [
+    *("government", "minister", "market", "exports", "energy", "council", "report", "policy"),
+    *("growth", "trade", "summit", "industry", "inflation", "central", "bank", "official"),
+    *("statement", "agreement", "region", "price", "supply"),
+]
 
 
 # --- the sites ---------------------------------------------------------------------------------
@@ -145,7 +146,8 @@ class Server:
     def start(self) -> None:
         first = socket.create_server((next(iter(self.sites)), 0))
         self.port = first.getsockname()[1]
-        self.sockets = [first] + [socket.create_server((h, self.port)) for h in list(self.sites)[1:]]
+        others = list(self.sites)[1:]
+        self.sockets = [first] + [socket.create_server((h, self.port)) for h in others]
         self.thread.start()
         self.ready.wait()
 
@@ -163,7 +165,8 @@ class Server:
                 head = await reader.readuntil(b"\r\n\r\n")
                 lines = head.decode("latin-1").split("\r\n")
                 path = lines[0].split(" ")[1]
-                headers = {k.lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:])}
+                fields = (line.partition(":") for line in lines[1:])
+                headers = {k.lower(): v.strip() for k, _, v in fields}
                 writer.write(self._answer(host, path, headers))
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError, IndexError):
@@ -225,7 +228,10 @@ def make_sites(count: int, stories: int, rng: random.Random) -> list[Site]:
 def write_config(folder: Path, sites: list[Site], port: int, every: int) -> Path:
     doc = {
         "database": "newsmon.db",
-        "watches": [{"name": "summit", "query": "summit"}, {"name": "bank", "query": '"central bank"'}],
+        "watches": [
+            {"name": "summit", "query": "summit"},
+            {"name": "bank", "query": '"central bank"'},
+        ],
         "sites": [
             {
                 "name": f"s{s.number:04d}",
@@ -329,8 +335,12 @@ def runs(db: Path, since: float = 0.0, until: float = 1e12) -> list[dict[str, An
     return found
 
 
-LAUNCH = re.compile(r"^(\S+ \S+) INFO crawler\.daemon\.\w+: (s\d+): crawl started \(pid \d+(?:, ([\d.]+)s after)?")
-SCHEDULED = re.compile(r"crawler\.daemon\.service: (s\d+): scheduled \(every ([^)]+)\), next run (\S+)")
+LAUNCH = re.compile(
+    r"^(\S+ \S+) INFO crawler\.daemon\.\w+: (s\d+): crawl started \(pid \d+(?:, ([\d.]+)s after)?"
+)
+SCHEDULED = re.compile(
+    r"crawler\.daemon\.service: (s\d+): scheduled \(every ([^)]+)\), next run (\S+)"
+)
 
 
 def lateness(log: Path, since: float, until: float) -> tuple[list[float], str]:
@@ -381,7 +391,9 @@ def wait_for(what: str, probe: Any, timeout: float, daemon: subprocess.Popen[byt
     raise SystemExit(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
-def publisher(sites: list[Site], server: Server, args: argparse.Namespace, stop: threading.Event) -> None:
+def publisher(
+    sites: list[Site], server: Server, args: argparse.Namespace, stop: threading.Event
+) -> None:
     rng = random.Random(args.seed + 1)
     while not stop.wait(args.tick):
         chosen = rng.sample(sites, max(1, round(args.publish_share * len(sites))))
@@ -395,10 +407,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sites", type=int, default=1000)
     parser.add_argument("--stories", type=int, default=3, help="stories per site at the start")
     parser.add_argument("--every", type=int, default=300, help="schedule of every site, seconds")
-    parser.add_argument("--idle", type=float, default=None, help="idle window, s (default: --every)")
-    parser.add_argument("--publish", type=float, default=None, help="publishing window, s (default: --every)")
-    parser.add_argument("--tick", type=float, default=10.0, help="seconds between publishing ticks")
-    parser.add_argument("--publish-share", type=float, default=0.03, help="sites publishing per tick")
+    parser.add_argument("--idle", type=float, help="idle window, s (default: --every)")
+    parser.add_argument("--publish", type=float, help="publishing window, s (default: --every)")
+    parser.add_argument("--tick", type=float, default=10.0, help="seconds between publications")
+    parser.add_argument("--publish-share", type=float, default=0.03, help="sites per tick")
     parser.add_argument("--warmup-timeout", type=float, default=1800)
     parser.add_argument("--code", default=str(REPO), help="the newsmon checkout whose daemon runs")
     parser.add_argument("--daemon-arg", action="append", default=[], help="passed to `newsmon run`")
@@ -416,7 +428,8 @@ def main(argv: list[str] | None = None) -> int:
     db, log = folder / "newsmon.db", folder / "daemon.log"
     env = {**os.environ, "PYTHONPATH": str(Path(args.code).resolve()), "PYTHONUNBUFFERED": "1"}
     env.pop("NEWSMON_CONFIG", None)
-    print(f"{args.sites} sites on 127.0.x.y:{server.port}, every {args.every}s; code {args.code}", flush=True)
+    where = f"127.0.x.y:{server.port}, every {args.every}s; code {args.code}"
+    print(f"{args.sites} sites on {where}", flush=True)
     with log.open("wb") as out:
         daemon = subprocess.Popen(
             [sys.executable, "-m", "crawler", "-c", str(config), "--log-level", "INFO", "run",
@@ -502,21 +515,36 @@ def report(
     errors = sum(1 for r in measured if r["status"] == "error")
     window = (t2 - t0) or 1
     load = (idle_cpu + busy_cpu) / window
+    ratio = last / first if first else float("nan")
+    idle_errors = sum(r["status"] == "error" for r in idle_runs)
+    capacity = 0.5 * 900 / per_idle if per_idle else 0
+    p50, p99 = percentile(late, 0.5), percentile(late, 0.99)
     print()
-    print(f"sites {args.sites}, every {args.every}s, windows: idle {t1 - t0:.0f}s, publishing "
-          f"{t2 - t1:.0f}s (every {args.tick:g}s {args.publish_share:.0%} of the sites publish)")
-    print(f"warm-up (first crawl of every site)   {t0 - started:8.0f} s")
-    print(f"runs: idle window                      {len(idle_runs):8d}   (errors {sum(r['status'] == 'error' for r in idle_runs)})")
-    print(f"runs: publishing window                {len(busy_runs):8d}   new stories {new}, errors {errors} in both")
-    print(f"CPU per idle site crawl                {per_idle:8.3f} s")
-    print(f"CPU per new story                      {per_story:8.3f} s")
-    print(f"CPU used, both windows                 {load:8.2f} cores on average")
-    print(f"sites per 2 cores at 25% CPU, 15 min   {0.5 * 900 / per_idle if per_idle else 0:8.0f}   (idle crawls only)")
-    print(f"lateness p50 / p99 / max               {percentile(late, 0.5):6.1f} / {percentile(late, 0.99):.1f} / {max(late, default=float('nan')):.1f} s  ({len(late)} starts; from {source})")
-    print(f"RSS peak (daemon tree)                 {peak:8.0f} MB")
-    print(f"RSS first / last 10% of runs           {first:8.0f} / {last:.0f} MB  (last/first {last / first if first else float('nan'):.2f})")
-    print(f"RSS by process role (MB)               {by_role}")
-    print(f"daemon exit status                     {code}")
+    print(
+        f"sites {args.sites}, every {args.every}s, windows: idle {t1 - t0:.0f}s, publishing "
+        f"{t2 - t1:.0f}s (every {args.tick:g}s {args.publish_share:.0%} of the sites publish)"
+    )
+    rows = [
+        ("warm-up (first crawl of every site)", f"{t0 - started:8.0f} s"),
+        ("runs: idle window", f"{len(idle_runs):8d}   (errors {idle_errors})"),
+        ("runs: publishing window", f"{len(busy_runs):8d}   new stories {new}"),
+        ("runs: errors, both windows", f"{errors:8d}"),
+        ("CPU per idle site crawl", f"{per_idle:8.3f} s"),
+        ("CPU per new story", f"{per_story:8.3f} s"),
+        ("CPU used, both windows", f"{load:8.2f} cores on average"),
+        ("sites per 2 cores at 25% CPU, 15 min", f"{capacity:8.0f}   (idle crawls only)"),
+        (
+            "lateness p50 / p99 / max",
+            f"{p50:6.1f} / {p99:.1f} / {max(late, default=float('nan')):.1f} s  "
+            f"({len(late)} starts; from {source})",
+        ),
+        ("RSS peak (daemon tree)", f"{peak:8.0f} MB"),
+        ("RSS first / last 10% of runs", f"{first:8.0f} / {last:.0f} MB  (last/first {ratio:.2f})"),
+        ("RSS by process role (MB)", by_role),
+        ("daemon exit status", str(code)),
+    ]
+    for label, value in rows:
+        print(f"{label:<38} {value}")
 
 
 if __name__ == "__main__":
