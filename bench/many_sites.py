@@ -15,8 +15,8 @@ pools, crawl children; the server is not counted):
 
 It prints those, the schedule lateness of every crawl started in the measured windows (start
 against the planned time: from the daemon's log line where the daemon logs it, else from
-the published schedule), peak RSS, and RSS over the first and the last 10% of the measured
-runs.
+the published schedule), peak RSS, and RSS over the first and the last 10% of the runs of the
+publishing window (a long ``--publish`` window is a soak test of the workers' recycling).
 
     .venv/bin/python bench/many_sites.py                          # 1,000 sites, the code here
     .venv/bin/python bench/many_sites.py --sites 30 --code DIR    # another checkout's daemon
@@ -491,7 +491,9 @@ def report(
     new = sum(r["articles_new"] or 0 for r in busy_runs)
     per_story = (busy_cpu - per_idle * len(busy_runs)) / new if new else float("nan")
     late, source = lateness(log, t0, t2)
-    measured = sorted(idle_runs + busy_runs, key=lambda r: r["done"])
+    # Memory is compared between runs doing the same work: the publishing window's first and
+    # last 10% (idle runs never wake the extraction pool's pages up).
+    measured = sorted(busy_runs, key=lambda r: r["done"])
     tenth = max(1, len(measured) // 10)
 
     def rss_between(a: float, b: float) -> float:
@@ -540,6 +542,7 @@ def report(
         ),
         ("RSS peak (daemon tree)", f"{peak:8.0f} MB"),
         ("RSS first / last 10% of runs", f"{first:8.0f} / {last:.0f} MB  (last/first {ratio:.2f})"),
+        ("", "(runs of the publishing window)"),
         ("RSS by process role (MB)", by_role),
         ("daemon exit status", str(code)),
     ]
