@@ -93,7 +93,7 @@ class CrawlJob:
                 logger.error("%s: %s (the worker did not answer)", self.site.name, self._reason)
                 worker.kill(f"killed: it did not end the crawl of {self.site.name} in time")
                 report = future.result()  # resolved when the worker's socket closes
-            return self._settle(report)
+            return self.settle(report)
         finally:
             self.done.set()
             self.lock.release()
@@ -108,7 +108,7 @@ class CrawlJob:
             "the crawl did not stop by itself"
         )
 
-    def _settle(self, report: Report) -> Outcome:
+    def settle(self, report: Report) -> Outcome:
         """The run the crawl recorded, amended when the daemon's limits ended it; if it recorded
         none (or left it running), an error run saying why. The lock is still ours, so nobody
         else's run can be mistaken for it."""
