@@ -202,6 +202,8 @@ class Supervisor:
         return None
 
     def _start_worker(self) -> WorkerProcess:
+        # Started from a scheduler job thread: those live as long as the scheduler, which
+        # matters because a worker dies with the thread that started it (PR_SET_PDEATHSIG).
         worker = WorkerProcess(self.command(), self._worker_exited)
         self.workers.append(worker)
         logger.info("worker %s started (%d running)", worker.pid, len(self.workers))
