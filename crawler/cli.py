@@ -108,8 +108,6 @@ def open_db(ctx: click.Context) -> sqlite_utils.Database:
     metavar="DAYS",
     help="Fetch stories up to DAYS old this run (overrides the sites' max_age).",
 )
-# The daemon holds the site's lock for its crawl process, which inherits it.
-@click.option("--lock-held", is_flag=True, hidden=True)
 @click.pass_context
 @friendly
 def crawl(
@@ -117,7 +115,6 @@ def crawl(
     sites: tuple[str, ...],
     no_deliver: bool,
     backfill: int | None,
-    lock_held: bool,
 ) -> None:
     """Crawl the named sites once (all if none), then deliver alerts.
 
@@ -136,7 +133,7 @@ def crawl(
     if not chosen:
         raise UserError("no sites to crawl: add some under 'sites:' in the config")
     level = ctx.find_root().obj["log_level"]
-    locks, busy = ({s.name: None for s in chosen}, []) if lock_held else _lock_sites(config, chosen)
+    locks, busy = _lock_sites(config, chosen)
     for message in busy:
         click.echo(f"skipped: {message}", err=True)
     try:
@@ -151,8 +148,7 @@ def crawl(
         )
     finally:
         for lock in locks.values():
-            if lock is not None:
-                lock.release()
+            lock.release()
     for r in results:
         c = r.counts
         line = (
@@ -260,9 +256,50 @@ def _deliver(ctx: click.Context) -> None:
     envvar="NEWSMON_DELIVER_EVERY",
     help="Seconds between alert delivery (retry) passes.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    envvar="NEWSMON_WORKERS",
+    help="Crawl worker processes (each runs many crawls at once).",
+)
+@click.option(
+    "--worker-crawls",
+    type=click.IntRange(min=1),
+    default=32,
+    show_default=True,
+    envvar="NEWSMON_WORKER_CRAWLS",
+    help="Crawls one worker runs at once; more wait for a free slot.",
+)
+@click.option(
+    "--worker-max-crawls",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    envvar="NEWSMON_WORKER_MAX_CRAWLS",
+    help="Crawls after which a worker is replaced by a fresh one.",
+)
+@click.option(
+    "--worker-max-rss",
+    type=click.IntRange(min=1),
+    default=1024,
+    show_default=True,
+    envvar="NEWSMON_WORKER_MAX_RSS",
+    help="MB of resident memory (worker and its extraction pool) past which it is replaced.",
+)
 @click.pass_context
 @friendly
-def run(ctx: click.Context, stop_grace: float, kill_grace: float, deliver_every: float) -> None:
+def run(
+    ctx: click.Context,
+    stop_grace: float,
+    kill_grace: float,
+    deliver_every: float,
+    workers: int,
+    worker_crawls: int,
+    worker_max_crawls: int,
+    worker_max_rss: int,
+) -> None:
     """Run the daemon: every site on its schedule, alerts delivered and retried.
 
     SIGTERM or SIGINT stop it cleanly (exit 0); SIGHUP reloads the configuration.
@@ -272,11 +309,26 @@ def run(ctx: click.Context, stop_grace: float, kill_grace: float, deliver_every:
         newsmon -c /etc/newsmon/newsmon.yaml --log-level INFO run
     """
     from crawler.daemon.service import Daemon, DaemonOptions
+    from crawler.daemon.supervisor import WorkerOptions
 
-    options = DaemonOptions(
-        stop_grace=stop_grace, kill_grace=kill_grace, deliver_every=deliver_every
-    )
+    pool = WorkerOptions(workers, worker_crawls, worker_max_crawls, worker_max_rss * 2**20)
+    options = DaemonOptions(stop_grace, kill_grace, deliver_every, pool)
     ctx.exit(Daemon(get_config(ctx, spiders=True), ctx.find_root().obj["log_level"], options).run())
+
+
+@cli.command(hidden=True)
+@click.option("--fd", type=int, required=True, help="The socket to the daemon.")
+@click.pass_context
+def worker(ctx: click.Context, fd: int) -> None:
+    """A crawl worker of `newsmon run`, started by the daemon (not by hand).
+
+    \b
+    Example:
+        (started by `newsmon run`)
+    """
+    from crawler.daemon.worker import serve
+
+    ctx.exit(serve(fd, ctx.find_root().obj["log_level"]))
 
 
 @cli.command()

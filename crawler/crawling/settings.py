@@ -40,6 +40,12 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.crawling.middlewares.RetryAfterMiddleware": 560,
 }
 
+# Scrapy's HTTP/1.1 handler, plus a way for the runtime to cancel one crawl's downloads.
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.crawling.downloads.CancellableHTTPDownloadHandler",
+    "https": "crawler.crawling.downloads.CancellableHTTPDownloadHandler",
+}
+
 ITEM_PIPELINES = {
     "pipelines.extract.ExtractPipeline": 100,
     "pipelines.canonical.CanonicalPipeline": 200,

@@ -1,10 +1,11 @@
 """`newsmon run`: every site on its schedule, alerts delivered and retried, for months.
 
-APScheduler's BackgroundScheduler fires one job per site; each run crawls in a child process
-(crawler.daemon.child), then the site's health is re-assessed (crawler.daemon.health) and a delivery
-pass is asked for. A delivery thread sends alerts when asked, on a timer (retries), at each
-scheduled digest time, and once at start, which sends a digest whose time passed while the
-daemon was down (crawler.alerts.digests); the main thread only waits for signals.
+APScheduler's BackgroundScheduler fires one job per site; each run takes the site's lock and
+crawls in one of the long-lived worker processes (crawler.daemon.crawl_job,
+crawler.daemon.supervisor), then the site's health is re-assessed (crawler.daemon.health) and
+a delivery pass is asked for. A delivery thread sends alerts when asked, on a timer (retries),
+at each scheduled digest time, and once at start, which sends a digest whose time passed while
+the daemon was down (crawler.alerts.digests); the main thread only waits for signals.
 SIGTERM/SIGINT stop scheduling, give running crawls a grace period, end the rest, deliver once
 more and exit 0; SIGHUP reloads the configuration (a bad file is logged and the running one
 kept).
@@ -15,7 +16,6 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import FrameType
@@ -23,6 +23,7 @@ from typing import Any
 
 import sqlite_utils
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.job import Job
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from crawler.alerts.delivery import deliver_pending
@@ -30,15 +31,17 @@ from crawler.alerts.digests import schedule_of
 from crawler.config import Config, Site, load_config
 from crawler.crawling.registry import check_spiders
 from crawler.daemon import health, schedule
-from crawler.daemon.child import CrawlChild, Outcome
+from crawler.daemon.crawl_job import CrawlJob, Outcome
 from crawler.daemon.locks import SiteBusy
+from crawler.daemon.supervisor import Supervisor, WorkerOptions
 from crawler.db import connect
 from crawler.outputs.feed import refresh_feed
 
 logger = logging.getLogger(__name__)
 
-# After the stop grace, crawls get SIGTERM and this share of the grace (at most TERM_PATIENCE
-# seconds) to record their run before SIGKILL; the crawls themselves get the rest.
+# After the stop grace, crawls are cancelled and get this share of the grace (at most
+# TERM_PATIENCE seconds) to record their run before their workers are killed; the crawls
+# themselves get the rest.
 TERM_PATIENCE = 5.0
 # Time for supervising threads to record what their crawls did, once the crawls are gone.
 RECORD_TIMEOUT = 30.0
@@ -51,6 +54,20 @@ class DaemonOptions:
     stop_grace: float = 20.0  # SIGTERM/SIGINT: how long until running crawls are ended
     kill_grace: float = 30.0  # a crawl is killed this long after its site's time_limit
     deliver_every: float = 60.0  # delivery passes (retries) besides the one after each crawl
+    workers: WorkerOptions = WorkerOptions()  # the crawl worker processes
+
+
+class PlannedTimes(ThreadPoolExecutor):
+    """APScheduler's thread pool, noting when each job was due: a run's lateness is its start
+    against that time (the job itself only learns when it runs)."""
+
+    def __init__(self, max_workers: int) -> None:
+        super().__init__(max_workers)
+        self.planned: dict[str, datetime] = {}
+
+    def submit_job(self, job: Job, run_times: list[datetime]) -> None:
+        self.planned[job.id] = run_times[-1]
+        super().submit_job(job, run_times)
 
 
 DIGEST_JOB = "digest:"
@@ -71,15 +88,18 @@ class Daemon:
         self.config_path = config.path.resolve()  # children may not share our idea of cwd
         self.log_level = log_level
         self.options = options or DaemonOptions()
+        self.executor = PlannedTimes(max(16, 2 * len(config.sites) + 2))
         self.scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(max(16, 2 * len(config.sites) + 2))},
+            executors={"default": self.executor},
             job_defaults={"coalesce": True, "max_instances": 1},
         )
+        # Workers start with the first crawl: a daemon object that never crawls starts none.
+        self.supervisor = Supervisor(config, log_level, self.options.workers)
         self._stop = threading.Event()
         self._reload = threading.Event()
         self._wake = threading.Event()
         self._state = threading.Condition()
-        self._children: set[CrawlChild] = set()
+        self._jobs: set[CrawlJob] = set()
         self._scheduled: dict[str, tuple[object, ...]] = {}
         self._deliver_wanted = threading.Event()
         self._deliverer = threading.Thread(target=self._delivery_loop, name="deliver", daemon=True)
@@ -140,20 +160,24 @@ class Daemon:
                 self.reload()
 
     def _shutdown(self) -> None:
-        """Stop scheduling, let crawls finish within the grace, end the rest (SIGTERM, then
-        SIGKILL), wait for their runs to be recorded, deliver once more."""
+        """Stop scheduling, let crawls finish within the grace, end the rest (cancelled by their
+        workers, then the workers killed), wait for their runs to be recorded, deliver once
+        more."""
         self.scheduler.pause()
         patience = min(TERM_PATIENCE, self.options.stop_grace / 4)
         with self._state:
-            running = len(self._children)
+            running = len(self._jobs)
         logger.info(
             "stopping: no new crawls; %d running crawl(s) get %gs to finish",
             running,
             self.options.stop_grace - patience,
         )
-        if not self._wait_children(self.options.stop_grace - patience):
-            self._end_children(patience)
-        recorded = self._wait_children(RECORD_TIMEOUT)
+        if not self._wait_jobs(self.options.stop_grace - patience):
+            self._end_jobs()
+        self.supervisor.stop()
+        if not self.supervisor.join(patience):
+            self.supervisor.kill("killed: the daemon stopped before its crawls finished")
+        recorded = self._wait_jobs(RECORD_TIMEOUT) and self.supervisor.join(RECORD_TIMEOUT)
         if not recorded:
             logger.error("stopping: crawl supervisors did not finish; exiting anyway")
         self.scheduler.shutdown(wait=recorded)
@@ -163,22 +187,18 @@ class Daemon:
         self._unpublish()
         logger.info("newsmon run: stopped")
 
-    def _wait_children(self, timeout: float) -> bool:
+    def _wait_jobs(self, timeout: float) -> bool:
         with self._state:
-            return self._state.wait_for(lambda: not self._children, max(0.0, timeout))
+            return self._state.wait_for(lambda: not self._jobs, max(0.0, timeout))
 
-    def _end_children(self, patience: float) -> None:
+    def _end_jobs(self) -> None:
         with self._state:
-            children = list(self._children)
-        for child in children:
+            jobs = list(self._jobs)
+        for job in jobs:
             logger.warning(
-                "%s: ending the crawl (pid %s): the daemon is stopping", child.site.name, child.pid
+                "%s: ending the crawl (pid %s): the daemon is stopping", job.site.name, job.pid
             )
-            child.terminate("interrupted: the daemon stopped before the crawl finished")
-        deadline = time.monotonic() + patience
-        for child in children:
-            if not child.exited.wait(max(0.0, deadline - time.monotonic())):
-                child.kill()
+            job.interrupt("interrupted: the daemon stopped before the crawl finished")
 
     # --- configuration ----------------------------------------------------------------------------
 
@@ -191,6 +211,7 @@ class Daemon:
             logger.error("reload: keeping the running configuration: %s", exc)
             return
         self.config = new
+        self.supervisor.configure(new)
         self._schedule_sites()
         self._schedule_digests()
         logger.info(
@@ -265,35 +286,36 @@ class Daemon:
     # --- one crawl --------------------------------------------------------------------------------
 
     def _crawl_job(self, name: str) -> None:
-        """A scheduled run of one site: crawl in a child, then health and delivery."""
+        """A scheduled run of one site: crawl in a worker, then health and delivery."""
+        planned = self.executor.planned.pop(job_id(name), None)
+        late = (datetime.now(UTC) - planned).total_seconds() if planned else 0.0
         config = self.config
         site = next((s for s in config.sites if s.name == name and s.enabled), None)
         if site is None:
             return  # removed by a reload after this run was already due
-        child = CrawlChild(
-            self.config_path, config.database, site, self.log_level, self.options.kill_grace
-        )
+        job = CrawlJob(config.database, site, self.options.kill_grace)
         with self._state:
-            # Started under the lock so that shutdown sees every child there is.
+            # Locked under the state lock so that shutdown sees every crawl there is.
             if self._stop.is_set():
                 return
             try:
-                child.start()
+                job.lock_site()
             except SiteBusy as exc:
                 logger.warning("%s: skipped: %s", name, exc)
                 return
-            self._children.add(child)
+            self._jobs.add(job)
         try:
             self._publish(name)
-            outcome = child.wait()
-            self._report(outcome)
-            self._assess(config, name)
-            refresh_feed(config)
+            outcome = job.run(self.supervisor, self._stop, late)
+            if outcome is not None:
+                self._report(outcome)
+                self._assess(config, name)
+                refresh_feed(config)
         except Exception:  # the daemon outlives any one run's bookkeeping
             logger.exception("%s: supervising the crawl failed", name)
         finally:
             with self._state:
-                self._children.discard(child)
+                self._jobs.discard(job)
                 self._state.notify_all()
         if not self._stop.is_set():
             self._publish(name)

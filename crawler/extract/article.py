@@ -287,7 +287,9 @@ def _body_paragraphs(
         paragraphs = [p for c in _select(tree, rules.body) for p in block_texts(c)]
         if paragraphs:
             return paragraphs, True
-    text = extract_body(tree, url)
+    # The tree is read again afterwards only by the site's title, date and author selectors.
+    done_with_tree = not (rules.title or rules.published or rules.author)
+    text = extract_body(tree, url, in_place=done_with_tree)
     if not text and md.body:
         text = md.body
     return [p for p in (_clean(t) for t in text.split("\n\n")) if p], False

@@ -97,6 +97,14 @@ class ExtractPool:
                     raise WorkerCrashed(f"the worker died {ATTEMPTS} times") from None
         raise AssertionError("unreachable")
 
+    def start(self) -> None:
+        """Start every worker now instead of with the first pages: for a long-lived process
+        (the daemon's crawl workers) that will extract sooner or later, so its memory is the
+        same from the first crawl on and the first new story does not wait for start-up."""
+        executor = self._started()
+        for _ in range(self.workers):  # each call that finds no idle worker starts one
+            executor.submit(int)
+
     def _started(self) -> ProcessPoolExecutor:
         if self._executor is None:
             context = multiprocessing.get_context("forkserver")

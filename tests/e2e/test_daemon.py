@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -151,7 +152,7 @@ class Daemon:
         """When the daemon started each crawl of ``site``, from its log."""
         found = []
         for line in self.log_path.read_text(errors="replace").splitlines():
-            if f"crawler.daemon.child: {site}: crawl started" in line:
+            if f"crawler.daemon.crawl_job: {site}: crawl started" in line:
                 stamp = datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f")
                 found.append(stamp.astimezone())  # the log's times are local
         return found
@@ -400,3 +401,73 @@ def test_a_killed_child_is_recorded_a_one_off_crawl_is_refused_and_sigterm_is_cl
     # Ended mid-crawl: recorded as an error, by the crawl itself or for it.
     assert daemon.runs()[-1]["status"] == "error"
     assert not [r for r in daemon.runs() if r["status"] == "running"]
+
+
+# --- the worker runtime ------------------------------------------------------------------------
+
+
+def worker_pids(daemon: Daemon) -> list[int]:
+    """The daemon's crawl workers, in the order the log says they started."""
+    found = re.findall(r"crawler\.daemon\.supervisor: worker (\d+) started", daemon.log())
+    return [int(pid) for pid in dict.fromkeys(found)]
+
+
+def test_a_hung_crawl_is_cancelled_at_its_limit_while_the_same_worker_crawls_on(
+    tmp_path: Path,
+    caliber_server: ReplicaServer,
+    eqmint_server: ReplicaServer,
+    start_daemon: Callable[..., Daemon],
+) -> None:
+    caliber_server.set_fault("/", "hang", seconds=60)
+    config = write_config(
+        tmp_path,
+        [
+            caliber_site(caliber_server, every="2s", time_limit="1s"),
+            {"name": "eqmint", "spider": "eqmint", "url": eqmint_server.base_url, "every": "2s"},
+        ],
+    )
+    daemon = start_daemon(config, "--kill-grace", "1")
+    killed = daemon.wait(
+        "the hung crawl stopped at its limit",
+        lambda: [r for r in daemon.runs() if "killed at the time limit" in (r["error"] or "")],
+    )
+    # Its downloads were cancelled: the worker recorded the run and lives on.
+    assert killed[0]["finished_at"] is not None
+    ok_before = len([r for r in daemon.runs("eqmint") if r["status"] == "ok"])
+    daemon.wait(
+        "eqmint crawled again in the same worker",
+        lambda: len([r for r in daemon.runs("eqmint") if r["status"] == "ok"]) > ok_before + 1,
+    )
+    assert len(worker_pids(daemon)) == 1, daemon.log()
+    assert "worker" not in "".join(r["error"] or "" for r in daemon.runs("eqmint"))
+    code, _ = daemon.stop(timeout=15)
+    assert code == 0, daemon.log()
+    assert not [r for r in daemon.rows("SELECT * FROM runs") if r["status"] == "running"]
+    assert processes_naming(str(config)) == []
+
+
+@pytest.mark.parametrize(
+    ("option", "why"),
+    [
+        (("--worker-max-crawls", "2"), "recycled after 2 crawls"),
+        (("--worker-max-rss", "1"), "recycled after its memory grew to"),
+    ],
+)
+def test_workers_are_recycled_and_no_run_is_lost(
+    tmp_path: Path,
+    caliber_server: ReplicaServer,
+    start_daemon: Callable[..., Daemon],
+    option: tuple[str, str],
+    why: str,
+) -> None:
+    config = write_config(tmp_path, [caliber_site(caliber_server, every="1s")])
+    daemon = start_daemon(config, *option)
+    daemon.wait("three workers", lambda: len(worker_pids(daemon)) >= 3, timeout=60)
+    assert why in daemon.log()
+    code, _ = daemon.stop(timeout=15)
+    assert code == 0, daemon.log()
+    runs = daemon.runs()
+    assert len(runs) >= 3
+    assert {r["status"] for r in runs} == {"ok"}, [r["error"] for r in runs]
+    assert processes_naming(str(config)) == []
+    assert all(parent_of(pid) is None for pid in worker_pids(daemon))
