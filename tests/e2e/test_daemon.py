@@ -133,8 +133,12 @@ class Daemon:
         return self.config.parent / "newsmon.db"
 
     def log(self) -> str:
+        """newsmon's lines of the daemon's log, the last 4,000 characters (for messages)."""
+        return self.full_log()[-4000:]
+
+    def full_log(self) -> str:
         text = self.log_path.read_text(errors="replace")
-        return "\n".join(line for line in text.splitlines() if "crawler." in line)[-4000:]
+        return "\n".join(line for line in text.splitlines() if "crawler." in line)
 
     def rows(self, sql: str, *params: Any) -> list[sqlite3.Row]:
         if not self.db.exists():
@@ -178,7 +182,8 @@ class Daemon:
             if self.proc.poll() is not None:
                 break
             time.sleep(0.1)
-        pytest.fail(f"timed out waiting for {what}; daemon log:\n{self.log()}")
+        full = self.log_path.read_text(errors="replace")[-30000:]
+        pytest.fail(f"timed out waiting for {what}; daemon log:\n{full}")
 
     def stop(self, timeout: float) -> tuple[int, float]:
         """SIGTERM; returns the exit status and how long the daemon took to exit."""
@@ -324,7 +329,7 @@ def test_a_new_story_is_stored_and_alerted_within_one_interval(
 
         code, _ = daemon.stop(timeout=15)
     assert code == 0, daemon.log()
-    assert "newsmon run: stopped" in daemon.log()
+    assert "newsmon run: stopped" in daemon.full_log()
     assert processes_naming(str(config)) == []
 
 
@@ -337,17 +342,18 @@ def test_a_hanging_crawl_is_killed_at_its_limit_and_the_next_run_happens(
     with SiteLock(tmp_path / "newsmon.db", "caliber"):
         daemon = start_daemon(config, "--kill-grace", "2")
         daemon.wait(
-            "the busy site skipped", lambda: "caliber: skipped: another crawl" in daemon.log()
+            "the busy site skipped", lambda: "caliber: skipped: another crawl" in daemon.full_log()
         )
         assert daemon.runs() == []
         # SIGHUP: a 1 s time limit from the next crawl on.
         write_config(tmp_path, [caliber_site(caliber_server, every="2s", time_limit="1s")])
         daemon.proc.send_signal(signal.SIGHUP)
-        daemon.wait("the reload", lambda: "newsmon.yaml read again" in daemon.log())
+        daemon.wait("the reload", lambda: "newsmon.yaml read again" in daemon.full_log())
 
     killed = daemon.wait(
         "two hung crawls killed, one after the other",
         lambda: [r for r in daemon.runs() if "killed at the time limit" in (r["error"] or "")][1:],
+        timeout=60,  # each takes its limit, the kill grace and the cancellation: ~6 s when idle
     )
     assert killed[0]["status"] == "error"
     assert killed[0]["finished_at"] is not None
@@ -357,7 +363,7 @@ def test_a_hanging_crawl_is_killed_at_its_limit_and_the_next_run_happens(
     config.write_text("sites: [unclosed")
     daemon.proc.send_signal(signal.SIGHUP)
     daemon.wait(
-        "the failed reload logged", lambda: "keeping the running configuration" in daemon.log()
+        "the failed reload logged", lambda: "keeping the running configuration" in daemon.full_log()
     )
     assert daemon.proc.poll() is None
     code, _ = daemon.stop(timeout=15)
@@ -408,7 +414,7 @@ def test_a_killed_child_is_recorded_a_one_off_crawl_is_refused_and_sigterm_is_cl
 
 def worker_pids(daemon: Daemon) -> list[int]:
     """The daemon's crawl workers, in the order the log says they started."""
-    found = re.findall(r"crawler\.daemon\.supervisor: worker (\d+) started", daemon.log())
+    found = re.findall(r"crawler\.daemon\.supervisor: worker (\d+) started", daemon.full_log())
     return [int(pid) for pid in dict.fromkeys(found)]
 
 
@@ -463,7 +469,7 @@ def test_workers_are_recycled_and_no_run_is_lost(
     config = write_config(tmp_path, [caliber_site(caliber_server, every="1s")])
     daemon = start_daemon(config, *option)
     daemon.wait("three workers", lambda: len(worker_pids(daemon)) >= 3, timeout=60)
-    assert why in daemon.log()
+    assert why in daemon.full_log()
     code, _ = daemon.stop(timeout=15)
     assert code == 0, daemon.log()
     runs = daemon.runs()
