@@ -59,6 +59,9 @@ EXTENSIONS = {
 }
 
 LOG_LEVEL = "INFO"
+# Every run's numbers go to the `runs` table (crawler.crawling.run_record); Scrapy's own dump
+# of its stats would add some 40 lines per crawl to the daemon's log.
+STATS_DUMP = False
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 FEED_EXPORT_ENCODING = "utf-8"
 

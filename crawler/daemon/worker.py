@@ -102,6 +102,10 @@ class Worker:
         if self.runtime is None:
             self.runtime = CrawlRuntime(settings, PATIENCE)
             logging.root.setLevel(self.log_level)
+            if logging.root.level > logging.DEBUG:
+                # Every crawl would list the same enabled components again; each run's own
+                # lines (its start, its end, its record) say what the operator needs.
+                logging.getLogger("scrapy.middleware").setLevel(logging.WARNING)
         else:
             self.runtime.configure(settings)
         if self.pool is None:
