@@ -327,7 +327,8 @@ def _path(name: str, site: ReplicaSite, story: object) -> str:
 
 
 def replicas(pages: Sequence[ReplicaPage]) -> None:
-    from crawler.crawling.registry import spider_classes  # the spiders' rules, for the rules column only
+    # The spiders' rules, for the rules column only.
+    from crawler.crawling.registry import spider_classes
 
     spiders = spider_classes()
     print(f"5. Replica sites: {len(pages)} stories; generic extraction without / with the site")
