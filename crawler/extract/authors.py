@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 from lxml import etree
 from lxml import html as lxml_html
@@ -48,7 +49,11 @@ _TAIL_RE = re.compile(
     r"|\b(?:updated|published|posted|aktualisiert|veröffentlicht)\b).*$",
     re.IGNORECASE,
 )
-_SPLIT_RE = re.compile(r"\s*(?:,|;|&|\band\b|\bund\b|\bet\b|\by\b|\be\b|\bi\b|\ben\b|\bog\b)\s*")
+# A full stop after a word (not an initial: "Sarah E. Needleman") ends a name: "Finian
+# Cunningham. Sputnik International" is a person, then the publisher.
+_SPLIT_RE = re.compile(
+    r"\s*(?:,|;|&|(?<=[^\W\d_]{2})\.\s+|\band\b|\bund\b|\bet\b|\by\b|\be\b|\bi\b|\ben\b|\bog\b)\s*"
+)
 _ROLE_WORDS = frozenset(
     {
         "staff", "editor", "editors", "reporter", "writer", "redaktion", "team", "desk",
@@ -103,13 +108,26 @@ def clean_names(
     names: list[str] = []
     seen: set[str] = set()
     for raw in candidates:
-        for name in _names_in(clean_title(raw)):
+        for position, name in enumerate(_names_in(clean_title(raw))):
             key = name.lower()
             if any(key in known for known in seen) or names_site(name, site, url):
                 continue
+            if position and _host_brand(name, url):
+                continue  # "Finian Cunningham. Sputnik International" on sputniknews.com
             seen.add(key)
             names.append(name)
     return names
+
+
+def _host_brand(name: str, url: str | None) -> bool:
+    """Whether a name's first word starts the site's host name ("Sputnik International" on
+    sputniknews.com). Only a name after the first is judged so: a blog named after its author
+    (paulasmith.com) keeps its author."""
+    first = _WORD_RE.findall(name)[:1]
+    host = (urlsplit(url or "").hostname or "").lower().removeprefix("www.")
+    label = host.split(".")[0] if host else ""
+    word = first[0].lower().strip(".") if first else ""
+    return len(word) >= 4 and label.startswith(word)
 
 
 def _names_in(text: str) -> list[str]:

@@ -81,3 +81,17 @@ def test_rel_author_links_give_names() -> None:
         'Holt</a> · <time datetime="2025-11-14T07:45:00+00:00">14 November 2025</time></p>'
     )
     assert page_metadata(page).author == "Maren Holt"
+
+
+def test_a_publisher_after_the_person_is_dropped_but_a_blog_keeps_its_author() -> None:
+    from crawler.extract.authors import clean_names
+
+    sputnik = "https://sputniknews.com/world/story/"
+    assert clean_names(["Finian Cunningham. Sputnik International"], [], sputnik) == [
+        "Finian Cunningham"
+    ]
+    assert clean_names(["Sarah E. Needleman"], [], "https://wsj.com/a") == ["Sarah E. Needleman"]
+    assert clean_names(["Paula Smith and John Doe"], [], "https://paulasmith.com/a") == [
+        "Paula Smith",
+        "John Doe",
+    ]
