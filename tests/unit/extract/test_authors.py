@@ -91,7 +91,7 @@ def test_a_publisher_after_the_person_is_dropped_but_a_blog_keeps_its_author() -
         "Finian Cunningham"
     ]
     assert clean_names(["Sarah E. Needleman"], [], "https://wsj.com/a") == ["Sarah E. Needleman"]
-    assert clean_names(["Paula Smith and John Doe"], [], "https://paulasmith.com/a") == [
+    assert clean_names(["Paula Smith and John Doe"], [], "https://paulasblog.com/a") == [
         "Paula Smith",
         "John Doe",
     ]
