@@ -115,8 +115,16 @@ def clean_names(
             if position and _host_brand(name, url):
                 continue  # "Finian Cunningham. Sputnik International" on sputniknews.com
             seen.add(key)
-            names.append(name)
+            names.append(_uncapped(name))
     return names
+
+
+def _uncapped(name: str) -> str:
+    """A name written in capitals (AP style "By TOM KRISHER") as a reader writes it:
+    "Tom Krisher", "Jean-Luc O'Neil"."""
+    if not name.isupper() or len(_WORD_RE.findall(name)) < 2:
+        return name
+    return re.sub(r"[^\W\d_]+", lambda m: m.group(0).capitalize(), name)
 
 
 def _host_brand(name: str, url: str | None) -> bool:

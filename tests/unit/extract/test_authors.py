@@ -95,3 +95,10 @@ def test_a_publisher_after_the_person_is_dropped_but_a_blog_keeps_its_author() -
         "Paula Smith",
         "John Doe",
     ]
+
+
+def test_a_name_in_capitals_is_written_as_a_reader_writes_it() -> None:
+    from crawler.extract.authors import clean_names
+
+    assert clean_names(["By TOM KRISHER"], [], "https://apnews.com/a") == ["Tom Krisher"]
+    assert clean_names(["JEAN-LUC O'NEIL"], [], None) == ["Jean-Luc O'Neil"]
