@@ -24,7 +24,7 @@ from pathlib import Path
 import sqlite_utils
 
 from crawler.db.connection import connect, transaction
-from crawler.timestamps import parse_iso, utcnow
+from crawler.timestamps import iso, parse_iso, utcnow
 
 SKIPPED_RETRY = timedelta(days=30)  # a page that was not a story may become one (rarely)
 MISSING_RETRY = timedelta(days=1)  # an autodiscovery probe that found nothing
@@ -121,7 +121,7 @@ def _known(db: sqlite_utils.Database, site: str) -> dict[str, Known]:
 
 
 def _skipped(db: sqlite_utils.Database, site: str) -> set[str]:
-    since = (datetime.now(UTC) - SKIPPED_RETRY).replace(microsecond=0).isoformat()
+    since = iso(datetime.now(UTC) - SKIPPED_RETRY)
     rows = db.execute(
         "SELECT url FROM skipped_urls WHERE site = ? AND checked_at > ?", (site, since)
     ).fetchall()

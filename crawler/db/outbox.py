@@ -11,12 +11,13 @@ import json
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlite_utils
 
 from crawler.db.connection import transaction, utcnow
+from crawler.timestamps import iso
 
 # Alerts that are about a site, not a story: no article, the text in ``payload``.
 NOTICE_KINDS = ("health", "recovered")
@@ -124,7 +125,7 @@ def claim_due(
         cur = db.execute(
             f"SELECT * FROM alerts WHERE status = 'pending' AND channel = ? AND ({due}) "
             "ORDER BY created_at, id",
-            (channel, stamp(now)),
+            (channel, iso(now)),
         )
         cols = [d[0] for d in cur.description]
         rows = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
@@ -132,7 +133,7 @@ def claim_due(
         for row in rows:
             db.execute(
                 "UPDATE alerts SET next_attempt_at = ? WHERE id = ?",
-                (stamp(now + lease), row["id"]),
+                (iso(now + lease), row["id"]),
             )
     return rows
 
@@ -144,7 +145,7 @@ def mark_sent(db: sqlite_utils.Database, ids: Iterable[int], now: datetime) -> N
             db.execute(
                 "UPDATE alerts SET status = 'sent', sent_at = ?, attempts = attempts + 1, "
                 "last_error = NULL, next_attempt_at = NULL WHERE id = ?",
-                (stamp(now), alert_id),
+                (iso(now), alert_id),
             )
 
 
@@ -178,7 +179,7 @@ def mark_retry(
                 status, next_at, failed = "failed", None, failed + 1
             else:
                 delay = policy.delay(attempts, retry_after)
-                status, next_at, pending = "pending", stamp(now + delay), pending + 1
+                status, next_at, pending = "pending", iso(now + delay), pending + 1
             db.execute(
                 "UPDATE alerts SET status = ?, attempts = ?, last_error = ?, next_attempt_at = ? "
                 "WHERE id = ?",
@@ -206,11 +207,3 @@ class RetryPolicy:
         if retry_after:
             delay = max(delay, min(timedelta(seconds=retry_after), self.cap))
         return delay
-
-
-def stamp(moment: datetime) -> str:
-    """A time as stored (like ``utcnow()``): ISO 8601 in UTC to the second, so that stored
-    times compare correctly as text."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).replace(microsecond=0).isoformat()

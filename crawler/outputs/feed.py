@@ -24,6 +24,7 @@ from crawler.config import Config
 from crawler.db import connect, queries
 from crawler.outputs.atomic_files import write_atomic
 from crawler.safe_text import one_line
+from crawler.timestamps import parse_iso
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -164,10 +165,9 @@ def _timestamp(value: str | None) -> str | None:
     if not value:
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse_iso(value).isoformat()
     except ValueError:
         return None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).isoformat()
 
 
 def _instant(value: str) -> datetime:
