@@ -4,7 +4,6 @@ pasted unchanged into a config, which passes `newsmon check` and crawls every st
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from crawler.cli import cli
 from crawler.discovery.probe import infer_pattern, site_name
 from replica import courier_site, kestrel_site, ledger_site
 from replica.server import ReplicaServer
-from replica.sites import courier, kestrel, ledger
+from replica.sites import courier
 from tests.helpers import run_newsmon, write_config
 
 PATHS = {
@@ -24,16 +23,6 @@ PATHS = {
     "courier": courier_site.story_path,
 }
 USER_AGENT = "newsmon-test/1.0 (+https://example.org/contact)"
-
-
-@pytest.fixture(scope="module")
-def servers() -> Iterator[dict[str, ReplicaServer]]:
-    with (
-        ReplicaServer(ledger()) as a,
-        ReplicaServer(kestrel()) as b,
-        ReplicaServer(courier()) as c,
-    ):
-        yield {"ledger": a, "kestrel": b, "courier": c}
 
 
 @pytest.fixture(scope="module")

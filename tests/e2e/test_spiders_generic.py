@@ -6,14 +6,12 @@ Southern Courier (listing pages only). One `newsmon crawl` process crawls all th
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from replica import courier_site, kestrel_site, ledger_site
 from replica.server import ReplicaServer
-from replica.sites import courier, kestrel, ledger
 from tests.helpers import run_newsmon, write_config
 
 PATHS = {
@@ -21,16 +19,6 @@ PATHS = {
     "kestrel": kestrel_site.story_path,
     "courier": courier_site.story_path,
 }
-
-
-@pytest.fixture(scope="module")
-def servers() -> Iterator[dict[str, ReplicaServer]]:
-    with (
-        ReplicaServer(ledger()) as a,
-        ReplicaServer(kestrel()) as b,
-        ReplicaServer(courier()) as c,
-    ):
-        yield {"ledger": a, "kestrel": b, "courier": c}
 
 
 @pytest.fixture(scope="module")
