@@ -84,6 +84,7 @@ class ExtractPipeline:
         self.profile: SiteProfile | None = None
         self.learning: SiteProfile | None = None
         self.learned = 0  # stories observed this run
+        self.profile_loaded = False  # loaded with the run's first page: idle runs skip it
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
@@ -93,9 +94,7 @@ class ExtractPipeline:
         )
 
     def open_spider(self) -> None:
-        self.profile = self._load_profile()
-        if self.profile is not None:
-            self.learning = SiteProfile.from_json(self.profile.site, self.profile.to_json())
+        self.profile_loaded = False
         if not self.workers:
             logger.info("extracting pages in the crawl process")
             return
@@ -184,6 +183,11 @@ class ExtractPipeline:
     async def _extract(self, item: Story, rules: SiteRules | None, stories_only: bool) -> Extracted:
         # The page is not needed past this point; dropping it keeps memory flat.
         html, item.html = item.html, ""
+        if not self.profile_loaded:
+            self.profile_loaded = True
+            self.profile = self._load_profile()
+            if self.profile is not None:
+                self.learning = SiteProfile.from_json(self.profile.site, self.profile.to_json())
         profile = self.profile
         if self.pool is None:
             return extract_page(html, item.url, rules, stories_only, profile)
