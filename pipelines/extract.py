@@ -27,6 +27,7 @@ from crawler.crawling import run_record as record
 from crawler.db import connect, site_profiles
 from crawler.extract import pool
 from crawler.extract.article import Extracted, SiteRules, extract_page
+from crawler.extract.layouts import LayoutLearner, Plan
 from crawler.extract.site_profile import MAX_STORIES, SiteProfile, profile_from_stories
 from crawler.story import PATTERN, STRONG_EVIDENCE, Story
 
@@ -80,11 +81,16 @@ class ExtractPipeline:
         self.in_container = 0  # story pages of this run in the site's story container
         # The site's learned boilerplate and title affix, as the run found it: every page of a
         # run is extracted with the same profile, so the result does not depend on the order
-        # pages arrive in. What the run's stories teach goes into ``learning``, saved at the end.
+        # pages arrive in (the layout learned during the run only changes how fast a body is
+        # found, not what it is). What the run's stories teach goes into ``learning``, saved
+        # at the end.
         self.profile: SiteProfile | None = None
         self.learning: SiteProfile | None = None
         self.learned = 0  # stories observed this run
         self.profile_loaded = False  # loaded with the run's first page: idle runs skip it
+        # Where the site's story bodies sit, once its pages agree (crawler.extract.layouts):
+        # bodies are then read from there instead of by the generic extractor.
+        self.layouts: LayoutLearner | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
@@ -95,6 +101,7 @@ class ExtractPipeline:
 
     def open_spider(self) -> None:
         self.profile_loaded = False
+        self.layouts = None
         if not self.workers:
             logger.info("extracting pages in the crawl process")
             return
@@ -107,7 +114,17 @@ class ExtractPipeline:
         if self.pool is not None:
             await pool.release(self.pool)
             self.pool = None
+        layouts = self.layouts
+        if layouts is not None and (layouts.used or layouts.dropped):
+            logger.info(
+                "%d story bodies read through the site's layout %s%s",
+                layouts.used,
+                layouts.adopted or "(none now)",
+                f"; stale layouts dropped: {', '.join(layouts.dropped)}" if layouts.dropped else "",
+            )
         if self.learning is not None and self.learned:
+            if layouts is not None:
+                self.learning.layout = layouts.adopted
             self._save_profile(self.learning)
 
     def _load_profile(self) -> SiteProfile | None:
@@ -188,11 +205,23 @@ class ExtractPipeline:
             self.profile = self._load_profile()
             if self.profile is not None:
                 self.learning = SiteProfile.from_json(self.profile.site, self.profile.to_json())
+            if self.crawler.settings.getbool("NEWSMON_LAYOUTS", True):
+                self.layouts = LayoutLearner(self.profile.layout if self.profile else None)
         profile = self.profile
+        plan = self.layouts.plan() if self.layouts is not None else Plan(None, False)
+        args = (html, item.url, rules, stories_only, profile, plan.layout, plan.learn)
         if self.pool is None:
-            return extract_page(html, item.url, rules, stories_only, profile)
-        try:
-            return await self.pool.run(extract_page, html, item.url, rules, stories_only, profile)
-        except pool.WorkerCrashed as exc:
-            self.crawler.stats.inc_value(record.outcome_key(record.EXTRACT_FAILED))
-            raise DropItem(f"extraction failed ({exc}): {item.url}", log_level="ERROR") from None
+            found = extract_page(*args)
+        else:
+            try:
+                found = await self.pool.run(extract_page, *args)
+            except pool.WorkerCrashed as exc:
+                self.crawler.stats.inc_value(record.outcome_key(record.EXTRACT_FAILED))
+                raise DropItem(
+                    f"extraction failed ({exc}): {item.url}", log_level="ERROR"
+                ) from None
+        if self.layouts is not None:
+            self.layouts.observe(plan, found.layout_learned, found.layout_used)
+            if found.layout_used:
+                self.crawler.stats.inc_value(record.PREFIX + "layout_bodies")
+        return found

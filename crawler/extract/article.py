@@ -14,6 +14,7 @@ This module imports no Scrapy: it is what the extraction pool's worker processes
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from dataclasses import dataclass, field, replace
@@ -24,7 +25,8 @@ from lxml import html as lxml_html
 from lxml.cssselect import CSSSelector
 
 from crawler.dedup.fingerprints import Fingerprints, fingerprints
-from crawler.extract.body import extract_body
+from crawler.extract import layouts
+from crawler.extract.body import container_blocks, extract_blocks
 from crawler.extract.datelines import find_dateline
 from crawler.extract.dates import fallback_date
 from crawler.extract.html import decode_html, parse_html
@@ -104,6 +106,11 @@ class Extracted:
     raw_title: str | None = None
     block_hashes: list[str] = field(default_factory=list)
     boilerplate: list[str] = field(default_factory=list)  # blocks the profile removed
+    # The site's layout (``crawler.extract.layouts``): whether the body was read through it,
+    # and what the page taught when it was extracted both ways (the layout that gives its
+    # generic body, "" for none), None when it was not.
+    layout_used: bool = False
+    layout_learned: str | None = None
 
 
 def extract_article(
@@ -113,6 +120,8 @@ def extract_article(
     *,
     stories_only: bool = False,
     profile: SiteProfile | None = None,
+    layout: str | None = None,
+    learn: bool = False,
 ) -> Extracted:
     """Extract one story page. Never raises on bad HTML: an empty result means "not a story".
 
@@ -141,7 +150,8 @@ def extract_article(
     # The tree is ours alone: junk is removed in place, after everything that reads the
     # page as published (metadata, the story marker) has seen it.
     clean = _without(tree, rules.drop)
-    paragraphs, found["body"] = _body_paragraphs(clean, rules, md, url)
+    body = _body_paragraphs(clean, rules, md, url, layout, learn, text)
+    paragraphs, found["body"] = body.paragraphs, body.by_rules
     site_author = _site_author(clean, rules, paragraphs)
     junk = _junk_patterns(rules.drop_text)
     paragraphs = [p for p in paragraphs if not any(j.search(p) for j in junk)]
@@ -176,6 +186,8 @@ def extract_article(
         raw_title=md.raw_title,
         block_hashes=hashes,
         boilerplate=removed,
+        layout_used=body.by_layout,
+        layout_learned=body.learned,
     )
 
 
@@ -235,11 +247,15 @@ def extract_page(
     rules: SiteRules | None,
     stories_only: bool,
     profile: SiteProfile | None = None,
+    layout: str | None = None,
+    learn: bool = False,
 ) -> Extracted:
     """``extract_article`` as the pool runs it: the result without ``paragraphs``, which the
     pipeline does not use, so only half the text travels back between processes, and with the
     story's fingerprints, which cost as much CPU as extraction and so belong in the workers."""
-    found = extract_article(html, url, rules, stories_only=stories_only, profile=profile)
+    found = extract_article(
+        html, url, rules, stories_only=stories_only, profile=profile, layout=layout, learn=learn
+    )
     prints = fingerprints(found.title, found.text) if found.title and found.text else None
     return replace(found, paragraphs=[], fingerprints=prints)
 
@@ -279,20 +295,61 @@ def _without(tree: lxml_html.HtmlElement, selectors: tuple[str, ...]) -> lxml_ht
     return tree
 
 
+@dataclass
+class _Body:
+    paragraphs: list[str]
+    by_rules: bool = False  # the site's body selector gave them
+    by_layout: bool = False  # the site's learned layout gave them
+    learned: str | None = None  # see Extracted.layout_learned
+
+
 def _body_paragraphs(
-    tree: lxml_html.HtmlElement, rules: SiteRules, md: Metadata, url: str | None
-) -> tuple[list[str], bool]:
-    """The body's paragraphs, and whether the site's body selector gave them."""
+    tree: lxml_html.HtmlElement,
+    rules: SiteRules,
+    md: Metadata,
+    url: str | None,
+    layout: str | None = None,
+    learn: bool = False,
+    page: str = "",
+) -> _Body:
+    """The body's paragraphs: from the site's body selector, else from the site's layout,
+    else from the generic extractor (learning the page's layout when asked to, or when the
+    layout's element is missing)."""
     if rules.body:
         paragraphs = [p for c in _select(tree, rules.body) for p in block_texts(c)]
         if paragraphs:
-            return paragraphs, True
+            return _Body(paragraphs, by_rules=True)
     # The tree is read again afterwards only by the site's title, date and author selectors.
     done_with_tree = not (rules.title or rules.published or rules.author)
-    text = extract_body(tree, url, in_place=done_with_tree)
-    if not text and md.body:
-        text = md.body
-    return [p for p in (_clean(t) for t in text.split("\n\n")) if p], False
+    if layout is not None and not learn:
+        box = layouts.find(tree, layout)
+        if box is not None:
+            texts = container_blocks(tree, box if done_with_tree else copy.deepcopy(box), url)
+            paragraphs = [p for p in map(_clean, texts) if p]
+            if paragraphs:
+                return _Body(paragraphs, by_layout=True)
+        learn = True  # the generic extractor decides, and the page says what its layout is now
+    blocks = extract_blocks(tree, url, in_place=done_with_tree)
+    learned = _learn_layout(tree, blocks, rules, url, page) if learn else None
+    if not blocks and md.body:
+        blocks = md.body.split("\n\n")
+    return _Body([p for p in map(_clean, blocks) if p], learned=learned)
+
+
+def _learn_layout(
+    tree: lxml_html.HtmlElement, blocks: list[str], rules: SiteRules, url: str | None, page: str
+) -> str:
+    """The layout whose element, on a fresh parse of the page, gives exactly ``blocks`` (the
+    generic extractor's body); "" when there is none."""
+    box = layouts.locate(tree, blocks)
+    if box is None or not page:
+        return ""
+    layout = layouts.describe(box)
+    fresh = _without(parse_html(page), rules.drop)
+    again = layouts.find(fresh, layout)
+    if again is None or container_blocks(fresh, again, url) != blocks:
+        return ""
+    return layout
 
 
 def block_texts(container: lxml_html.HtmlElement) -> list[str]:

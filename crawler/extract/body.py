@@ -69,7 +69,7 @@ _BOILERPLATE_ATTR_RE = re.compile(
     r"taboola|promo|share|sharing|sharebar|social|author-bio|about-author|comment-form|respond)",
     re.IGNORECASE,
 )
-_NAMED_ELEMENTS_XPATH = etree.XPath("//body//*[@class or @id]")
+_NAMED_ELEMENTS_XPATH = etree.XPath(".//*[@class or @id]")
 
 # A prose paragraph: long enough to be a paragraph of an article, not mostly a link.
 _PROSE_CHARS = 150
@@ -221,6 +221,60 @@ def _extract(tree: lxml.html.HtmlElement, url: str | None, options: BodyOptions)
     return texts
 
 
+def container_blocks(
+    tree: lxml.html.HtmlElement,
+    box: lxml.html.HtmlElement,
+    url: str | None = None,
+    options: BodyOptions = DEFAULT_OPTIONS,
+) -> list[str]:
+    """The body pipeline without trafilatura, for a page whose article container is known
+    (``crawler.extract.layouts``): the container's paragraph-level blocks (list items and
+    table rows grouped as trafilatura groups them), its widgets dropped, cleaned as
+    ``extract_blocks`` cleans. Modifies ``box``; "" (no blocks) when what is left reads as
+    links."""
+    titles = _title_keys(tree)
+    # The container's links, not the whole page's (hundreds, in menus): a link elsewhere
+    # rarely names a block of the body, and a layout is only used where it changes nothing.
+    anchors = _anchor_keys(box)
+    etree.strip_elements(box, *_NON_CONTENT_TAGS, with_tail=False)
+    if options.rescue_embeds:
+        _rescue_embeds(box)
+    if options.drop_widgets:
+        _drop_boilerplate(box, options.widget_share, options.widget_max_prose)
+    blocks = _container_blocks(box)
+    _mark_links(blocks, anchors)
+    texts = [block.text for block in _clean(blocks, titles, options)]
+    if _link_share("\n\n".join(texts), anchors) > options.max_link_share:
+        logger.debug("no article on %s: the text found is mostly links", url)
+        return []
+    return texts
+
+
+_CONTAINER_BLOCKS = (
+    "p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "tr", "dd", "dt",
+)  # fmt: skip
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+
+
+def _container_blocks(box: lxml.html.HtmlElement) -> list[_Block]:
+    """The innermost paragraph-level elements of ``box`` as blocks, in page order."""
+    blocks: list[_Block] = []
+    groups: dict[lxml.html.HtmlElement, int] = {}
+    for element in box.iter(*_CONTAINER_BLOCKS):
+        if next(element.iterdescendants(*_CONTAINER_BLOCKS), None) is not None:
+            continue
+        text = _collapse(element.text_content())
+        if not text:
+            continue
+        tag = element.tag
+        if tag in ("li", "tr"):
+            group = groups.setdefault(element.getparent(), len(groups))
+            blocks.append(_Block("item" if tag == "li" else "row", text, group))
+        else:
+            blocks.append(_Block("head" if tag in _HEADINGS else "p", text))
+    return blocks
+
+
 def _trafilatura_body(
     tree: lxml.html.HtmlElement,
     url: str | None,
@@ -280,14 +334,15 @@ def _recover(
     balanced = _trafilatura_run(tree, url, favor_precision=False, fast=True)
     if balanced is None:
         return blocks
-    index = BlockIndex(tree)
+    candidates = _blocks(balanced)
+    index = BlockIndex(tree, longest=max(len(b.text) for b in (*blocks, *candidates)))
     placed = [index.deepest(block.text) for block in blocks]
     found = [element for element in placed if element is not None]
     box = container(found)
     styles = {signature(element) for element in found}
     seen = {text_key(block.text) for block in blocks} | anchors
     extra: list[tuple[float, _Block]] = []
-    for block in _blocks(balanced):
+    for block in candidates:
         key = text_key(block.text)
         element = None if key in seen else index.deepest(block.text)
         if element is None:
@@ -366,9 +421,13 @@ def _drop_boilerplate(tree: lxml.html.HtmlElement, share: float = 0.25, max_pros
     part of the page's text (measured in paragraphs, and in all text for pages without) or
     more than ``max_prose`` prose paragraphs: widgets are short or made of links, and a
     class name such as "body-share-wrapper" may well wrap the article."""
+    # On a whole page, the widgets of its <body>; on a part of a page, the part's.
+    scope = tree.find("body") if tree.tag == "html" else tree
+    if scope is None:
+        return
     candidates = [
         element
-        for element in _NAMED_ELEMENTS_XPATH(tree)
+        for element in _NAMED_ELEMENTS_XPATH(scope)
         if _BOILERPLATE_ATTR_RE.search(f"{element.get('class', '')} {element.get('id', '')}")
     ]
     if not candidates:
@@ -473,7 +532,11 @@ def _link_share(text: str, anchors: set[str]) -> float:
     if not padded.strip():
         return 0.0
     covered = bytearray(len(padded))
+    words = set(padded.split())
     for anchor in anchors:
+        # A page has hundreds of links, a text a few of them: most are out at a set lookup.
+        if anchor.partition(" ")[0] not in words:
+            continue
         # Padding with spaces matches whole words only: "section 1" is not in "section 10".
         needle = f" {anchor} "
         start = padded.find(needle)

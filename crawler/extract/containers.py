@@ -33,13 +33,24 @@ def text_key(text: str) -> str:
 
 
 class BlockIndex:
-    """The elements of a page by the comparison key of their text."""
+    """The elements of a page by the comparison key of their text.
 
-    def __init__(self, tree: Element) -> None:
+    With ``longest``, the length of the longest text that will be looked up, elements whose
+    text is far longer (the page's wrappers, whose text is most of the page) are left out:
+    they cannot hold one block only, and keying them is most of the cost on a deep page.
+    """
+
+    def __init__(self, tree: Element, longest: int | None = None) -> None:
         self._elements: dict[str, list[Element]] = {}
         self._positions: dict[Element, int] = {}
+        # Markup whitespace (indentation) can make an element's raw text several times longer
+        # than its collapsed words.
+        limit = None if longest is None else 4 * longest + 1_000
         for position, element in enumerate(tree.iter(*_TEXT_TAGS)):
-            key = text_key(element.text_content())
+            text = element.text_content()
+            if limit is not None and len(text) > limit:
+                continue
+            key = text_key(text)
             if key:
                 self._elements.setdefault(key, []).append(element)
                 self._positions[element] = position

@@ -67,6 +67,7 @@ class SiteProfile:
     stories: list[StoryRecord] = field(default_factory=list)
     max_stories: int = MAX_STORIES
     min_stories: int = MIN_STORIES
+    layout: str | None = None  # where its story bodies sit (crawler.extract.layouts)
     _counts: Counter[str] | None = field(default=None, init=False, repr=False, compare=False)
 
     # --- learning ---------------------------------------------------------------------
@@ -126,6 +127,7 @@ class SiteProfile:
                 "version": VERSION,
                 "site": self.site,
                 "stories": [[s.key, s.title, s.blocks] for s in self.stories],
+                "layout": self.layout,
             },
             ensure_ascii=False,
             separators=(",", ":"),
@@ -144,6 +146,8 @@ class SiteProfile:
                 StoryRecord(str(key), [str(b) for b in blocks], str(title))
                 for key, title, blocks in data.get("stories", [])
             ]
+            layout = data.get("layout")
+            profile.layout = layout if isinstance(layout, str) and layout else None
         except (ValueError, TypeError):
             logger.warning("unreadable site profile of %s: starting afresh", site)
         return profile

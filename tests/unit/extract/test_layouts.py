@@ -1,0 +1,210 @@
+"""A site's learned layout: bodies read from the element the generic extractor found them in,
+only while that gives exactly what the generic extractor gives."""
+
+from __future__ import annotations
+
+import random
+
+from crawler.extract.article import extract_page
+from crawler.extract.html import parse_html
+from crawler.extract.layouts import LayoutLearner, Plan, describe, find
+
+WORDS = [
+    "council",
+    "budget",
+    "river",
+    "harbour",
+    "minister",
+    "export",
+    "lithium",
+    "refinery",
+    "tariff",
+    "senate",
+    "vote",
+    "court",
+    "ruling",
+    "province",
+    "drought",
+    "wheat",
+    "harvest",
+    "shipping",
+    "freight",
+    "union",
+    "strike",
+    "wages",
+    "inflation",
+    "bank",
+    "rates",
+    "bond",
+    "yields",
+    "election",
+    "coalition",
+    "mayor",
+    "transit",
+    "bridge",
+    "contract",
+    "audit",
+    "report",
+]
+
+
+def prose(rng: random.Random, sentences: int) -> str:
+    return " ".join(
+        " ".join(rng.choice(WORDS) for _ in range(rng.randint(9, 16))).capitalize() + "."
+        for _ in range(sentences)
+    )
+
+
+def story_page(number: int, theme: str = "classic") -> tuple[str, list[str]]:
+    """A story page of one site in a theme, and the paragraphs of its body."""
+    rng = random.Random(number)
+    title = f"Story {number}: " + " ".join(rng.choice(WORDS) for _ in range(6))
+    paragraphs = [prose(rng, rng.randint(2, 4)) for _ in range(rng.randint(4, 8))]
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    menu = "".join(f'<li><a href="/c/{w}">{w.title()}</a></li>' for w in WORDS[:12])
+    related = "".join(f'<li><a href="/s/{n}">Story {n} of the week</a></li>' for n in range(5))
+    if theme == "classic":
+        article = (
+            f'<article class="post post-{number} type-post"><h1>{title}</h1>'
+            f'<div class="entry-content">{body}</div></article>'
+        )
+    else:  # the same content in a redesign: other tags, classes and wrappers
+        article = (
+            f'<main><div class="story-wrap"><h1 class="headline">{title}</h1>'
+            f'<section class="story__body rich-text" id="story-body">{body}</section></div></main>'
+        )
+    page = (
+        f"<html><head><title>{title} | The Ledger</title></head><body>"
+        f"<header><nav><ul>{menu}</ul></nav></header>{article}"
+        f'<aside class="rail"><h3>Most read</h3><ul>{related}</ul></aside>'
+        "<footer><p>The Ledger, 1 Harbour Street. All rights reserved.</p></footer>"
+        "</body></html>"
+    )
+    return page, paragraphs
+
+
+def crawl(learner: LayoutLearner, pages: list[tuple[str, list[str]]]) -> list[tuple[str, bool]]:
+    """Extract pages as the pipeline does; each page's text and whether the layout gave it."""
+    out = []
+    for number, (page, _) in enumerate(pages):
+        plan = learner.plan()
+        found = extract_page(
+            page, f"https://ledger.test/s/{number}", None, False, None, *plan_args(plan)
+        )
+        learner.observe(plan, found.layout_learned, found.layout_used)
+        out.append((found.text, found.layout_used))
+    return out
+
+
+def plan_args(plan: Plan) -> tuple[str | None, bool]:
+    return plan.layout, plan.learn
+
+
+def test_bodies_come_from_the_learned_layout_and_equal_the_generic_extraction() -> None:
+    pages = [story_page(n) for n in range(30)]
+    learner = LayoutLearner()
+    results = crawl(learner, pages)
+    assert learner.adopted == "article > div.entry-content"
+    used = sum(by_layout for _, by_layout in results)
+    assert used >= 25  # all but the pages that taught it and the periodic check
+    for (text, _), (_, paragraphs) in zip(results, pages, strict=True):
+        assert text == "\n\n".join(paragraphs)
+    generic = [
+        extract_page(p, f"https://ledger.test/s/{n}", None, False).text
+        for n, (p, _) in enumerate(pages)
+    ]
+    assert [text for text, _ in results] == generic
+
+
+def test_a_redesign_brings_back_the_generic_extractor_then_teaches_the_new_layout() -> None:
+    learner = LayoutLearner()
+    crawl(learner, [story_page(n) for n in range(10)])
+    assert learner.adopted == "article > div.entry-content"
+    redesigned = [story_page(n, theme="redesign") for n in range(10, 25)]
+    results = crawl(learner, redesigned)
+    assert learner.dropped == ["article > div.entry-content"]
+    assert learner.adopted == "div > section#story-body.rich-text.story__body"
+    assert not results[0][1]  # the first redesigned page: generic, no layout element
+    for (text, _), (_, paragraphs) in zip(results, redesigned, strict=True):
+        assert text == "\n\n".join(paragraphs)  # no story lost or cut while relearning
+
+
+def test_a_template_change_inside_the_element_is_caught_at_the_next_check() -> None:
+    learner = LayoutLearner(verify_every=5)
+    crawl(learner, [story_page(n) for n in range(8)])
+    assert learner.adopted is not None
+    # The element stays, but now holds only a teaser; the story moved to another element.
+    changed = []
+    for n in range(8, 20):
+        page, paragraphs = story_page(n)
+        teaser = "<p>Subscribers read on in the app.</p>"
+        page = page.replace(
+            '<div class="entry-content">',
+            f'<div class="entry-content">{teaser}</div><div class="full">',
+        )
+        changed.append((page, paragraphs))
+    results = crawl(learner, changed)
+    assert "article > div.entry-content" in learner.dropped
+    generic = [extract_page(p, f"https://ledger.test/c/{n}", None, False).text for p, _ in changed]
+    assert all(changed[n][1][0] in text for n, text in enumerate(generic))
+    stale = [n for n, (text, _) in enumerate(results) if text != generic[n]]
+    assert len(stale) < 5  # read wrong at most until the check, then right again
+    assert all(n < 5 for n in stale)
+
+
+def test_a_stored_layout_is_checked_on_the_runs_first_page() -> None:
+    learner = LayoutLearner(known="article > div.entry-content")
+    assert learner.plan() == Plan("article > div.entry-content", True)
+    assert learner.plan() == Plan("article > div.entry-content", False)
+
+
+def test_a_layout_is_adopted_only_after_pages_agree_in_a_row() -> None:
+    learner = LayoutLearner(adopt_after=3)
+    for learned in ("a > b.x", "a > b.x", "", "a > b.x", "a > b.y", "a > b.y"):
+        learner.observe(learner.plan(), learned)
+        assert learner.adopted is None
+    learner.observe(learner.plan(), "a > b.y")
+    assert learner.adopted == "a > b.y"
+
+
+def test_a_site_without_a_layout_stops_paying_for_learning() -> None:
+    learner = LayoutLearner(max_attempts=4)
+    for _ in range(4):
+        plan = learner.plan()
+        assert plan.learn
+        learner.observe(plan, "")
+    assert learner.plan() == Plan(None, False)
+
+
+def test_a_page_planned_before_a_drop_does_not_drop_the_next_layout() -> None:
+    learner = LayoutLearner(known="a > b.x", adopt_after=1)
+    old = learner.plan()  # a check of the stored layout, in flight
+    learner.observe(learner.plan(), "")  # another page says the layout is gone
+    assert learner.adopted is None
+    learner.observe(learner.plan(), "a > b.y")
+    assert learner.adopted == "a > b.y"
+    learner.observe(old, "")  # the old check finishes late
+    assert learner.adopted == "a > b.y"
+
+
+def test_a_layout_names_no_single_story_and_needs_one_element() -> None:
+    tree = parse_html(
+        '<html><body><div class="list"><article class="card post-17" id="p17"><p>a</p></article>'
+        '<article class="card post-18" id="p18"><p>b</p></article></div></body></html>'
+    )
+    card = tree.find(".//article")
+    assert describe(card) == "div > article.card"
+    assert find(tree, "div > article.card") is None  # a listing: many, so none
+    assert find(tree, "div > article.missing") is None
+    assert find(tree, "not a layout") is None
+
+
+def test_a_page_whose_body_the_element_does_not_give_exactly_teaches_nothing() -> None:
+    page, paragraphs = story_page(3)
+    # Paragraphs as line breaks, no paragraph elements: only the generic extractor reads them.
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    page = page.replace(body, "<br><br>".join(paragraphs))
+    found = extract_page(page, "https://ledger.test/s/3", None, False, None, None, True)
+    assert all(p in found.text for p in paragraphs)
+    assert found.layout_learned == ""
+    assert not found.layout_used
