@@ -478,6 +478,7 @@ def one_round(args: argparse.Namespace, served: Served, paths: set[str], folder:
             str(spy),
             "record",
             "--subprocesses",
+            "--threads",
             "--format",
             "raw",
             "--rate",

@@ -21,6 +21,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import regex
 import Stemmer
 
 # The FTS5 tokenizer of ``articles_stemmed``: it must split the analysed text exactly where
@@ -101,6 +102,8 @@ def analyse(text: str, analyzer: str) -> list[Token]:
     """The index tokens of ``normalize(text)``, in order: one stem per word, one token per
     pair of adjacent CJK characters (a lone CJK character is a token of its own). For
     ``porter`` (English) only the CJK pairs: its words are on the porter index already."""
+    if analyzer == ENGLISH and not has_cjk(text):
+        return []
     stem = _stemmer(analyzer)
     tokens: list[Token] = []
     for word, start, end in _word_runs(normalize(text)):
@@ -116,24 +119,15 @@ def index_text(text: str, analyzer: str) -> str:
     return " ".join(t.term for t in analyse(text, analyzer))
 
 
+# Letters, digits, marks and private-use characters: what unicode61 with our categories keeps.
+_TOKEN_RUN = regex.compile(r"[\p{L}\p{N}\p{M}\p{Co}]+")
+
+
 def _word_runs(text: str) -> Iterator[tuple[str, int, int]]:
-    """Maximal runs of letters, digits, marks and private-use characters (what unicode61
-    with our categories keeps), split where CJK script starts or ends."""
-    start = None
-    for i, char in enumerate(text + " "):
-        if _is_token_char(char):
-            if start is None:
-                start = i
-            continue
-        if start is not None:
-            for m in _SCRIPT_RUNS.finditer(text, start, i):
-                yield m.group(), m.start(), m.end()
-            start = None
-
-
-def _is_token_char(char: str) -> bool:
-    category = unicodedata.category(char)
-    return category[0] in "LNM" or category == "Co"
+    """Maximal runs of token characters, split where CJK script starts or ends."""
+    for run in _TOKEN_RUN.finditer(text):
+        for m in _SCRIPT_RUNS.finditer(text, run.start(), run.end()):
+            yield m.group(), m.start(), m.end()
 
 
 def _pairs(run: str, start: int) -> list[Token]:

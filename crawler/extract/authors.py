@@ -64,10 +64,13 @@ _ROLE_WORDS = frozenset(
     }
 )  # fmt: skip
 _WORD_RE = re.compile(r"[^\W\d_][\w'’.-]*")
+# Written so that most elements are out at the first tests (no class, no "author" in it):
+# this runs over every element of every page.
 _BYLINE_XPATH = etree.XPath(
-    "//*[@rel='author' or @itemprop='author' or contains(@class, 'byline') or "
-    "contains(@class, 'author-name') or contains(@class, 'author__name') or "
-    "contains(@class, 'authorname') or contains(@class, 'article-author')]"
+    "//*[@rel='author' or @itemprop='author' or (@class and (contains(@class, 'byline') or "
+    "(contains(@class, 'author') and (contains(@class, 'author-name') or "
+    "contains(@class, 'author__name') or contains(@class, 'authorname') or "
+    "contains(@class, 'article-author')))))]"
 )
 _MAX_NAME_CHARS = 60
 _MAX_NAME_WORDS = 5

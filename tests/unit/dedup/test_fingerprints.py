@@ -17,6 +17,20 @@ def test_noise_is_not_content() -> None:
     assert normalize("“Quoted” — text") == '"quoted" - text'
 
 
+def test_noise_in_any_letter_case_is_noise() -> None:
+    # Case-insensitive as the patterns are: the dotless and dotted i and full-width letters
+    # ("ＶＩＥＷＳ" after NFKC) are the letters a reader sees.
+    for noisy in (
+        "VİEWS: 5 The story.",
+        "vıews 3 The story.",
+        "ＶＩＥＷＳ 12 The story.",
+        "The story. 4 SHARES",
+        "The story, 10 mins AGO;",
+    ):
+        assert normalize(noisy).replace(",", "").strip(" .") in ("the story", "the story."), noisy
+    assert normalize("The story was read by many.") == "the story was read by many."
+
+
 def test_one_pass_fingerprints_equal_the_separate_functions() -> None:
     found = fingerprints("A title", BODY)
     assert found.content_hash == content_hash("A title", BODY)
