@@ -8,8 +8,11 @@ costs a tenth of the generic extraction. Nothing is taken on trust:
 - a page teaches a layout only when the body read from the layout's element, on a fresh parse
   of the page, is exactly the body the generic extractor found (``learn``);
 - a layout is used only after ``ADOPT_AFTER`` pages in a row taught it (``LayoutLearner``);
-- while it is used, every ``VERIFY_EVERY``-th page (and the first of a run that starts with a
-  stored layout) is extracted both ways again, and one disagreement drops the layout;
+- while it is used, pages are extracted both ways again: the first of a run that starts with
+  a stored layout, the ``VERIFY_EVERY``-th after adoption, then at intervals that double
+  with every check passed up to ``MAX_VERIFY_EVERY`` pages (a long crawl of a stable site pays
+  for few checks, a template change is seen within that many pages); one disagreement
+  drops the layout;
 - a page where the element is missing, or not alone, gets the generic extractor.
 
 So a story read through the layout is the story the generic extractor would have stored, as
@@ -34,7 +37,8 @@ import lxml.html
 from crawler.extract.containers import BlockIndex, container
 
 ADOPT_AFTER = 3
-VERIFY_EVERY = 20
+VERIFY_EVERY = 10
+MAX_VERIFY_EVERY = 100
 MAX_ATTEMPTS = 12
 
 _DIGIT = re.compile(r"\d")
@@ -109,11 +113,14 @@ class LayoutLearner:
         known: str | None = None,
         adopt_after: int = ADOPT_AFTER,
         verify_every: int = VERIFY_EVERY,
+        max_verify_every: int = MAX_VERIFY_EVERY,
         max_attempts: int = MAX_ATTEMPTS,
     ) -> None:
         self.adopted = known or None
         self.adopt_after = adopt_after
         self.verify_every = verify_every
+        self.max_verify_every = max_verify_every
+        self.interval = verify_every  # pages between checks, doubled by every check passed
         self.max_attempts = max_attempts
         self.planned = 0  # pages planned while a layout was adopted, the next check counted
         self.check_due = self.adopted is not None  # a stored layout is checked first
@@ -126,8 +133,9 @@ class LayoutLearner:
         if self.adopted is None:
             return Plan(None, self.attempts < self.max_attempts)
         self.planned += 1
-        if self.check_due or self.planned % self.verify_every == 0:
+        if self.check_due or self.planned >= self.interval:
             self.check_due = False
+            self.planned = 0
             return Plan(self.adopted, True)
         return Plan(self.adopted, False)
 
@@ -138,7 +146,11 @@ class LayoutLearner:
         if learned is None:
             return
         if self.adopted is not None:
-            if learned != self.adopted and plan.layout == self.adopted:
+            if plan.layout != self.adopted:
+                return  # planned before this layout was adopted: says nothing of it
+            if learned == self.adopted:
+                self.interval = min(2 * self.interval, self.max_verify_every)
+            else:
                 self.dropped.append(self.adopted)
                 self._restart()
             return
@@ -151,6 +163,7 @@ class LayoutLearner:
         if len(self.streak) >= self.adopt_after and len(set(self.streak)) == 1:
             self.adopted = learned
             self.planned = 0
+            self.interval = self.verify_every
             self.streak.clear()
 
     def _restart(self) -> None:

@@ -130,7 +130,7 @@ def test_a_redesign_brings_back_the_generic_extractor_then_teaches_the_new_layou
 
 
 def test_a_template_change_inside_the_element_is_caught_at_the_next_check() -> None:
-    learner = LayoutLearner(verify_every=5)
+    learner = LayoutLearner(verify_every=5, max_verify_every=5)
     crawl(learner, [story_page(n) for n in range(8)])
     assert learner.adopted is not None
     # The element stays, but now holds only a teaser; the story moved to another element.
@@ -156,6 +156,22 @@ def test_a_stored_layout_is_checked_on_the_runs_first_page() -> None:
     learner = LayoutLearner(known="article > div.entry-content")
     assert learner.plan() == Plan("article > div.entry-content", True)
     assert learner.plan() == Plan("article > div.entry-content", False)
+
+
+def test_checks_grow_rarer_while_they_pass_and_start_over_with_a_new_layout() -> None:
+    learner = LayoutLearner(known="a > b.x", verify_every=2, max_verify_every=8, adopt_after=1)
+    checks = []
+    for page in range(40):
+        plan = learner.plan()
+        if plan.learn:
+            checks.append(page)
+        learner.observe(plan, "a > b.x" if plan.learn else None, used=not plan.learn)
+    assert checks == [0, 4, 12, 20, 28, 36]  # the first page, then 4, 8, 8, ... pages apart
+    learner.observe(Plan("a > b.x", True), "a > b.y")  # a check that fails
+    assert learner.adopted is None and learner.dropped == ["a > b.x"]
+    learner.observe(learner.plan(), "a > b.y")
+    assert learner.adopted == "a > b.y"
+    assert [learner.plan().learn for _ in range(3)] == [False, True, False]
 
 
 def test_a_layout_is_adopted_only_after_pages_agree_in_a_row() -> None:
