@@ -9,6 +9,7 @@ removed, and AMP / print variants folded into the story URL.
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from urllib.parse import SplitResult, parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
@@ -26,6 +27,9 @@ _VARIANT_SUFFIX = re.compile(r"(/amp|/print|\.amp)/?$", re.I)
 _VARIANT_PREFIX = re.compile(r"^/amp(/.+)$", re.I)
 
 
+# A story's URL is canonicalized several times on its way (discovery, the canonical link, its
+# aliases, storage): the last few thousand answers are kept.
+@functools.lru_cache(maxsize=4096)
 def canonicalize_url(url: str, base: str | None = None) -> str:
     """The canonical form of ``url`` (resolved against ``base``): see the module docstring."""
     if base:

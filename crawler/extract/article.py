@@ -158,7 +158,7 @@ def extract_article(
     hashes = [block_hash(p) for p in paragraphs]
     removed: list[str] = []
     if profile is not None:
-        kept = profile.clean(paragraphs, url)
+        kept = profile.clean(paragraphs, url, hashes)
         removed = [p for p in paragraphs if p not in kept]
         paragraphs = kept
     site_title = _select_text(clean, rules.title)

@@ -64,13 +64,13 @@ _ROLE_WORDS = frozenset(
     }
 )  # fmt: skip
 _WORD_RE = re.compile(r"[^\W\d_][\w'’.-]*")
-# Written so that most elements are out at the first tests (no class, no "author" in it):
-# this runs over every element of every page.
+# Elements with rel="author", itemprop="author" or a byline class. Written over attributes
+# (their owners, "..", in document order) rather than as a test of every element: this runs
+# over every page, and libxml2 walks attribute nodes about twice as fast.
 _BYLINE_XPATH = etree.XPath(
-    "//*[@rel='author' or @itemprop='author' or (@class and (contains(@class, 'byline') or "
-    "(contains(@class, 'author') and (contains(@class, 'author-name') or "
-    "contains(@class, 'author__name') or contains(@class, 'authorname') or "
-    "contains(@class, 'article-author')))))]"
+    "//@class[contains(., 'byline') or (contains(., 'author') and (contains(., 'author-name')"
+    " or contains(., 'author__name') or contains(., 'authorname') or"
+    " contains(., 'article-author')))]/.. | //@rel[. = 'author']/.. | //@itemprop[. = 'author']/.."
 )
 _MAX_NAME_CHARS = 60
 _MAX_NAME_WORDS = 5

@@ -116,7 +116,7 @@ _LABEL_TEXT = etree.XPath(
 _LABEL_CHARS = 60
 # How much text after the headline is read for a dateline.
 _DATELINE_CHARS = 150
-_MARKED_PUBLISHED = etree.XPath("//*[@itemprop='datePublished' or @pubdate]")
+_MARKED_PUBLISHED = etree.XPath("//@itemprop[. = 'datePublished']/.. | //@pubdate/..")
 _TIME_PUBLISHED = etree.XPath("//time[@datetime][contains(@class, 'publish')]")
 _COMMENTS_RE = re.compile(r"comment|disqus|forum|repl(?:y|ies)", re.IGNORECASE)
 # Dates in URL paths: /2023/11/08/, /2023/11/, /20231108/, -2023-11-08-.

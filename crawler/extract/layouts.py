@@ -28,11 +28,13 @@ parent's tag.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import lxml.html
+from lxml import etree
 
 from crawler.extract.containers import BlockIndex, container
 
@@ -54,19 +56,25 @@ def describe(element: lxml.html.HtmlElement) -> str:
 def find(tree: lxml.html.HtmlElement, layout: str) -> lxml.html.HtmlElement | None:
     """The one element of the page that ``layout`` names; None when there is none or more
     than one (a listing shows many stories' boxes: no single body there)."""
-    parent_tag, _, step = layout.partition(" > ")
-    tag = step.split("#", 1)[0].split(".", 1)[0]
-    if not tag or not _NAME.match(tag):
+    candidates = _candidates(layout)
+    if candidates is None:
         return None
-    found = None
-    for element in tree.iter(tag):
-        parent = element.getparent()
-        if parent is None or parent.tag != parent_tag or _step(element) != step:
-            continue
-        if found is not None:
-            return None
-        found = element
-    return found
+    step = layout.partition(" > ")[2]
+    found = [element for element in candidates(tree) if _step(element) == step]
+    return found[0] if len(found) == 1 else None
+
+
+@functools.lru_cache(maxsize=256)
+def _candidates(layout: str) -> etree.XPath | None:
+    """An XPath for the elements that may be the one ``layout`` names: the right tag under the
+    right parent, with its classes (a pre-selection; ``_step`` decides)."""
+    parent, _, step = layout.partition(" > ")
+    tag = re.split(r"[#.]", step, maxsplit=1)[0]
+    if not (_NAME.match(parent) and _NAME.match(tag)):
+        return None
+    classes = [name for name in step.split(".")[1:] if "'" not in name]
+    tests = "".join(f"[contains(@class, '{name}')]" for name in classes)
+    return etree.XPath(f"//{parent}/{tag}{tests}")
 
 
 def locate(tree: lxml.html.HtmlElement, blocks: Sequence[str]) -> lxml.html.HtmlElement | None:

@@ -83,22 +83,28 @@ class SiteProfile:
 
     # --- applying ---------------------------------------------------------------------
 
-    def boilerplate(self, blocks: Sequence[str], url: str | None = None) -> set[int]:
+    def boilerplate(
+        self, blocks: Sequence[str], url: str | None = None, hashes: Sequence[str] | None = None
+    ) -> set[int]:
         """Indexes of ``blocks`` seen on at least ``min_stories`` other stories of the site;
-        empty when that would be every block."""
+        empty when that would be every block. ``hashes``: their ``block_hash``, when known."""
         counts = self._block_counts()
+        if not counts:
+            return set()
         own = self._record(url)
         found = set()
         for index, text in enumerate(blocks):
-            digest = block_hash(text)
+            digest = hashes[index] if hashes is not None else block_hash(text)
             seen = counts[digest] - (1 if own is not None and digest in own.blocks else 0)
             if seen >= self.min_stories:
                 found.add(index)
         return found if len(found) < len(blocks) else set()
 
-    def clean(self, blocks: Sequence[str], url: str | None = None) -> list[str]:
+    def clean(
+        self, blocks: Sequence[str], url: str | None = None, hashes: Sequence[str] | None = None
+    ) -> list[str]:
         """``blocks`` without the site's boilerplate (see ``boilerplate``)."""
-        drop = self.boilerplate(blocks, url)
+        drop = self.boilerplate(blocks, url, hashes)
         if drop:
             logger.debug("%s: %d boilerplate blocks of the site dropped", self.site, len(drop))
         return [text for index, text in enumerate(blocks) if index not in drop]
