@@ -207,21 +207,27 @@ class ExtractPipeline:
                 self.learning = SiteProfile.from_json(self.profile.site, self.profile.to_json())
             if self.crawler.settings.getbool("NEWSMON_LAYOUTS", True):
                 self.layouts = LayoutLearner(self.profile.layout if self.profile else None)
-        profile = self.profile
-        plan = self.layouts.plan() if self.layouts is not None else Plan(None, False)
-        args = (html, item.url, rules, stories_only, profile, plan.layout, plan.learn)
+        args = (html, item.url, rules, stories_only, self.profile)
+        plans: list[Plan] = []
+
+        def plan() -> tuple[str | None, bool]:
+            # Planned when the page goes to a worker, not when it arrives: dozens of pages can
+            # wait for a worker, and a layout learned meanwhile should serve them.
+            plans.append(self.layouts.plan() if self.layouts is not None else Plan(None, False))
+            return plans[0].layout, plans[0].learn
+
         if self.pool is None:
-            found = extract_page(*args)
+            found = extract_page(*args, *plan())
         else:
             try:
-                found = await self.pool.run(extract_page, *args)
+                found = await self.pool.run(extract_page, *args, late=plan)
             except pool.WorkerCrashed as exc:
                 self.crawler.stats.inc_value(record.outcome_key(record.EXTRACT_FAILED))
                 raise DropItem(
                     f"extraction failed ({exc}): {item.url}", log_level="ERROR"
                 ) from None
         if self.layouts is not None:
-            self.layouts.observe(plan, found.layout_learned, found.layout_used)
+            self.layouts.observe(plans[0], found.layout_learned, found.layout_used)
             if found.layout_used:
                 self.crawler.stats.inc_value(record.PREFIX + "layout_bodies")
         return found

@@ -218,8 +218,9 @@ class BulkSite(EqmintSite):
     def add_story(self, story: Story) -> Story:
         """Publish a story (see `ReplicaSite.add_story`)."""
         with self._lock:
-            self._by_slug[story.slug] = story
-            return super().add_story(story)
+            added = super().add_story(story)  # checks the slug is new, through `find`
+            self._by_slug[story.slug] = added
+            return added
 
     def remove_story(self, slug: str) -> Story:
         """Unpublish a story (see `ReplicaSite.remove_story`)."""

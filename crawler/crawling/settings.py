@@ -78,6 +78,7 @@ CONCURRENT_ITEMS = 8
 # newsmon's own knobs
 NEWSMON_CONFIG = None  # config file; None: $NEWSMON_CONFIG, else config/newsmon.yaml
 NEWSMON_SITE_PROFILE = True  # learn each site's boilerplate and title affix from its stories
+NEWSMON_LAYOUTS = True  # read bodies where a site's pages agree they sit (extract/layouts.py)
 NEWSMON_BATCH_SIZE = 50  # stories per database transaction
 NEWSMON_STORE_ENABLED = True
 NEWSMON_LISTING_PAGES = 3  # pages of a paginated listing followed per run

@@ -75,14 +75,18 @@ class ExtractPool:
         self._executor: ProcessPoolExecutor | None = None
         self._slots: asyncio.Semaphore | None = None
 
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """``fn(*args)`` in a worker; waits for a free slot first (the backpressure)."""
+    async def run(
+        self, fn: Callable[..., T], *args: Any, late: Callable[[], tuple[Any, ...]] | None = None
+    ) -> T:
+        """``fn(*args)`` in a worker; waits for a free slot first (the backpressure). ``late``
+        gives more arguments, asked for once the slot is free: what should depend on the
+        results of the calls answered while this one waited."""
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.max_pending)
         async with self._slots:
             self.in_flight += 1
             try:
-                return await self._attempts(fn, *args)
+                return await self._attempts(fn, *args, *(late() if late else ()))
             finally:
                 self.in_flight -= 1
 

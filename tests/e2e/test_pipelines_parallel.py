@@ -36,6 +36,10 @@ def echo(value: str) -> str:
     return value
 
 
+def pair(first: str, second: int) -> str:
+    return f"{first}:{second}"
+
+
 def slow_echo(value: str, seconds: float = 0.3) -> str:
     time.sleep(seconds)
     return value
@@ -153,6 +157,25 @@ def test_work_in_flight_is_capped() -> None:
     finally:
         one_worker.shutdown()
     assert max(seen) == 2 and one_worker.in_flight == 0
+
+
+def test_late_arguments_are_made_when_the_call_gets_its_slot() -> None:
+    """What a page is extracted with (the site's layout) may depend on the pages answered
+    while it waited for a worker."""
+    one_slot = ExtractPool(1, 1)
+    answered: list[str] = []
+
+    async def call(n: int) -> None:
+        answered.append(await one_slot.run(pair, str(n), late=lambda: (len(answered),)))
+
+    async def scenario() -> None:
+        await asyncio.gather(*(call(n) for n in range(4)))
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        one_slot.shutdown()
+    assert sorted(int(a.split(":")[1]) for a in answered) == [0, 1, 2, 3]
 
 
 def test_one_pool_per_process_shut_down_by_its_last_user() -> None:
