@@ -29,7 +29,6 @@ _NOISE = [
 # What re.IGNORECASE lets match an ASCII "i" besides "i" and "I" (after NFKC, which already
 # turns the Kelvin sign and the long s into "K" and "s").
 _DOTTED_I = str.maketrans({"\u0130": "i", "\u0131": "i"})
-_SPACE = re.compile(r"\s+")
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
 
 
@@ -40,4 +39,5 @@ def normalize(text: str) -> str:
     for words, pattern in _NOISE:
         if any(word in lowered for word in words):
             text = pattern.sub(" ", text)
-    return _SPACE.sub(" ", text).strip().casefold()
+    # str.split() splits where r"\s+" matches (both use Unicode's whitespace), much faster.
+    return " ".join(text.split()).casefold()

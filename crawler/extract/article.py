@@ -42,7 +42,6 @@ WEB_PAGE_TYPES = {
     "SearchResultsPage", "ItemPage", "CheckoutPage", "QAPage", "MedicalWebPage",
 }  # fmt: skip
 BLOCKS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "figcaption")
-_SPACE = re.compile(r"\s+")
 # Lines that are boilerplate on any news site: kept short and anchored so prose never matches.
 COMMON_JUNK = (
     r"^views?\s*:?\s*\d[\d,.\s]*$",
@@ -366,7 +365,7 @@ def block_texts(container: lxml_html.HtmlElement) -> list[str]:
 
 
 def _clean(text: str) -> str:
-    return _SPACE.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 def _select_text(tree: lxml_html.HtmlElement, selector: str | None) -> str | None:
