@@ -19,7 +19,7 @@ from /proc, split into the crawl process and its children.
     .venv/bin/python bench/crawl.py                      # 3,000 stories, eqmint spider
     .venv/bin/python bench/crawl.py --spider generic     # no site rules: the generic extractor
     .venv/bin/python bench/crawl.py --workers 0          # extraction in the reactor's process
-    .venv/bin/python bench/crawl.py --profile py-spy     # where the CPU goes, every process and thread
+    .venv/bin/python bench/crawl.py --profile py-spy     # where the CPU goes, per process, thread
     NEWSMON_LAYOUTS=0 .venv/bin/python bench/crawl.py --spider generic  # without learned layouts
     .venv/bin/python bench/crawl.py --rounds 3           # alternate runs on a busy machine
     .venv/bin/python bench/crawl.py --server replica     # the stdlib ReplicaServer instead
