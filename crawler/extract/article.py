@@ -26,7 +26,8 @@ from lxml.cssselect import CSSSelector
 
 from crawler.dedup.fingerprints import Fingerprints, fingerprints
 from crawler.extract import layouts
-from crawler.extract.body import container_blocks, extract_blocks
+from crawler.extract.body import container_blocks, container_elements, extract_blocks
+from crawler.extract.containers import text_key
 from crawler.extract.datelines import find_dateline
 from crawler.extract.dates import fallback_date
 from crawler.extract.html import decode_html, parse_html
@@ -323,32 +324,64 @@ def _body_paragraphs(
     if layout is not None and not learn:
         box = layouts.find(tree, layout)
         if box is not None:
-            texts = container_blocks(tree, box if done_with_tree else copy.deepcopy(box), url)
+            box = box if done_with_tree else copy.deepcopy(box)
+            texts = container_blocks(tree, box, url, skip=layouts.skipper(layout))
             paragraphs = [p for p in map(_clean, texts) if p]
             if paragraphs:
                 return _Body(paragraphs, by_layout=True)
         learn = True  # the generic extractor decides, and the page says what its layout is now
     blocks = extract_blocks(tree, url, in_place=done_with_tree)
-    learned = _learn_layout(tree, blocks, rules, url, page) if learn else None
+    learned = _learn_layout(tree, blocks, rules, url, page, layout) if learn else None
     if not blocks and md.body:
         blocks = md.body.split("\n\n")
     return _Body([p for p in map(_clean, blocks) if p], learned=learned)
 
 
 def _learn_layout(
-    tree: lxml_html.HtmlElement, blocks: list[str], rules: SiteRules, url: str | None, page: str
+    tree: lxml_html.HtmlElement,
+    blocks: list[str],
+    rules: SiteRules,
+    url: str | None,
+    page: str,
+    candidate: str | None = None,
 ) -> str:
-    """The layout whose element, on a fresh parse of the page, gives exactly ``blocks`` (the
-    generic extractor's body); "" when there is none."""
-    box = layouts.locate(tree, blocks)
-    if box is None or not page:
+    """The layout that gives exactly ``blocks`` (the generic extractor's body) on a fresh
+    parse of the page: ``candidate`` (the site's) when it does, else the one this page
+    teaches; "" when there is none."""
+    if not blocks or not page:
         return ""
-    layout = layouts.describe(box)
+    if candidate and _reads(page, candidate, rules, url) == blocks:
+        return candidate
+    found = layouts.locate(tree, blocks)
+    if found is None:
+        return ""
+    layout = layouts.describe(found)
     fresh = _without(parse_html(page), rules.drop)
-    again = layouts.find(fresh, layout)
-    if again is None or container_blocks(fresh, again, url) != blocks:
+    box = layouts.find(fresh, layout)
+    if box is None:
         return ""
-    return layout
+    if container_blocks(fresh, box, url) == blocks:
+        return layout
+    # The element holds paragraphs the generic extractor left out: a layout when they are
+    # styled unlike every paragraph it kept (the box is as container_blocks left it).
+    wanted = {text_key(text) for text in blocks}
+    kept: set[str] = set()
+    other: set[str] = set()
+    for element, text in container_elements(box):
+        (kept if text_key(text) in wanted else other).add(layouts.style(element))
+    if not other or other & kept:
+        return ""
+    layout = layouts.compose(layout, other)
+    return layout if _reads(page, layout, rules, url) == blocks else ""
+
+
+def _reads(page: str, layout: str, rules: SiteRules, url: str | None) -> list[str] | None:
+    """The body ``layout`` gives on a fresh parse of the page; None without its element."""
+    fresh = _without(parse_html(page), rules.drop)
+    box = layouts.find(fresh, layout)
+    if box is None:
+        return None
+    return container_blocks(fresh, box, url, skip=layouts.skipper(layout))
 
 
 def block_texts(container: lxml_html.HtmlElement) -> list[str]:

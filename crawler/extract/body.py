@@ -29,7 +29,7 @@ import copy
 import itertools
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -226,22 +226,19 @@ def container_blocks(
     box: lxml.html.HtmlElement,
     url: str | None = None,
     options: BodyOptions = DEFAULT_OPTIONS,
+    skip: Callable[[lxml.html.HtmlElement], bool] | None = None,
 ) -> list[str]:
     """The body pipeline without trafilatura, for a page whose article container is known
     (``crawler.extract.layouts``): the container's paragraph-level blocks (list items and
-    table rows grouped as trafilatura groups them), its widgets dropped, cleaned as
-    ``extract_blocks`` cleans. Modifies ``box``; "" (no blocks) when what is left reads as
-    links."""
+    table rows grouped as trafilatura groups them; those ``skip`` says are not the
+    article's left out), its widgets dropped, cleaned as ``extract_blocks`` cleans.
+    Modifies ``box``; no blocks when what is left reads as links."""
     titles = _title_keys(tree)
     # The container's links, not the whole page's (hundreds, in menus): a link elsewhere
     # rarely names a block of the body, and a layout is only used where it changes nothing.
     anchors = _anchor_keys(box)
-    etree.strip_elements(box, *_NON_CONTENT_TAGS, with_tail=False)
-    if options.rescue_embeds:
-        _rescue_embeds(box)
-    if options.drop_widgets:
-        _drop_boilerplate(box, options.widget_share, options.widget_max_prose)
-    blocks = _container_blocks(box)
+    prepare_container(box, options)
+    blocks = _container_blocks(box, skip)
     _mark_links(blocks, anchors)
     texts = [block.text for block in _clean(blocks, titles, options)]
     if _link_share("\n\n".join(texts), anchors) > options.max_link_share:
@@ -250,21 +247,42 @@ def container_blocks(
     return texts
 
 
+def prepare_container(box: lxml.html.HtmlElement, options: BodyOptions = DEFAULT_OPTIONS) -> None:
+    """What ``container_blocks`` removes from a container before reading it (in place):
+    scripts and styles, and widgets named as boilerplate."""
+    etree.strip_elements(box, *_NON_CONTENT_TAGS, with_tail=False)
+    if options.rescue_embeds:
+        _rescue_embeds(box)
+    if options.drop_widgets:
+        _drop_boilerplate(box, options.widget_share, options.widget_max_prose)
+
+
 _CONTAINER_BLOCKS = (
     "p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "tr", "dd", "dt",
 )  # fmt: skip
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 
 
-def _container_blocks(box: lxml.html.HtmlElement) -> list[_Block]:
-    """The innermost paragraph-level elements of ``box`` as blocks, in page order."""
-    blocks: list[_Block] = []
-    groups: dict[lxml.html.HtmlElement, int] = {}
+def container_elements(
+    box: lxml.html.HtmlElement,
+) -> Iterator[tuple[lxml.html.HtmlElement, str]]:
+    """The innermost paragraph-level elements of ``box`` that hold text, in page order,
+    with their text (whitespace collapsed)."""
     for element in box.iter(*_CONTAINER_BLOCKS):
         if next(element.iterdescendants(*_CONTAINER_BLOCKS), None) is not None:
             continue
         text = _collapse(element.text_content())
-        if not text:
+        if text:
+            yield element, text
+
+
+def _container_blocks(
+    box: lxml.html.HtmlElement, skip: Callable[[lxml.html.HtmlElement], bool] | None = None
+) -> list[_Block]:
+    blocks: list[_Block] = []
+    groups: dict[lxml.html.HtmlElement, int] = {}
+    for element, text in container_elements(box):
+        if skip is not None and skip(element):
             continue
         tag = element.tag
         if tag in ("li", "tr"):

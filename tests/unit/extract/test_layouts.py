@@ -7,7 +7,7 @@ import random
 
 from crawler.extract.article import extract_page
 from crawler.extract.html import parse_html
-from crawler.extract.layouts import LayoutLearner, Plan, describe, find
+from crawler.extract.layouts import LayoutLearner, Plan, compose, describe, find, split
 
 WORDS = [
     "council",
@@ -114,6 +114,44 @@ def test_bodies_come_from_the_learned_layout_and_equal_the_generic_extraction() 
         for n, (p, _) in enumerate(pages)
     ]
     assert [text for text, _ in results] == generic
+
+
+CAPTION = (
+    '<div class="wp-caption"><img src="/a.jpg">'
+    '<p class="wp-caption-text">The harbour at dawn. Photo: The Ledger</p></div>'
+)
+
+
+def test_paragraphs_the_generic_extractor_leaves_out_are_left_out_by_their_style() -> None:
+    # Every third story has a photo caption inside the story element; the generic extractor
+    # leaves captions out, so the layout learns to, whichever pages taught it.
+    pages = []
+    for n in range(30):
+        page, paragraphs = story_page(n)
+        if n % 3 == 1:
+            page = page.replace("</p></div></article>", f"</p>{CAPTION}</div></article>")
+        pages.append((page, paragraphs))
+    learner = LayoutLearner()
+    results = crawl(learner, pages)
+    assert learner.adopted == "article > div.entry-content - div.wp-caption > p.wp-caption-text"
+    assert sum(by_layout for _, by_layout in results) >= 20
+    for (text, _), (_, paragraphs) in zip(results, pages, strict=True):
+        assert text == "\n\n".join(paragraphs)
+        assert "harbour at dawn" not in text
+
+
+def test_the_styles_left_out_are_those_of_the_pages_that_taught_the_layout() -> None:
+    learner = LayoutLearner(adopt_after=3)
+    for learned in ("a > b.x - p > p.caption", "a > b.x", "a > b.x - div.ad > p"):
+        learner.observe(learner.plan(), learned)
+    assert learner.adopted == "a > b.x - div.ad > p, p > p.caption"
+    assert split(learner.adopted) == ("a > b.x", frozenset({"div.ad > p", "p > p.caption"}))
+    assert compose(*split(learner.adopted)) == learner.adopted
+    # Another element breaks the streak: its styles are not carried over.
+    other = LayoutLearner(adopt_after=2)
+    for learned in ("a > b.x - p > p.caption", "a > b.y", "a > b.y"):
+        other.observe(other.plan(), learned)
+    assert other.adopted == "a > b.y"
 
 
 def test_a_redesign_brings_back_the_generic_extractor_then_teaches_the_new_layout() -> None:
