@@ -213,12 +213,7 @@ def _extract(tree: lxml.html.HtmlElement, url: str | None, options: BodyOptions)
     blocks = _blocks(body)
     if precise and options.recover and not fast:
         blocks = _recover(tree, url, blocks, options.recover_below, anchors)
-    _mark_links(blocks, anchors)
-    texts = [block.text for block in _clean(blocks, titles, options)]
-    if _link_share("\n\n".join(texts), anchors) > options.max_link_share:
-        logger.debug("no article on %s: the text found is mostly links", url)
-        return []
-    return texts
+    return _cleaned(blocks, titles, anchors, options, url)
 
 
 def container_blocks(
@@ -238,7 +233,13 @@ def container_blocks(
     # rarely names a block of the body, and a layout is only used where it changes nothing.
     anchors = _anchor_keys(box)
     prepare_container(box, options)
-    blocks = _container_blocks(box, skip)
+    return _cleaned(_container_blocks(box, skip), titles, anchors, options, url)
+
+
+def _cleaned(
+    blocks: list[_Block], titles: set[str], anchors: set[str], options: BodyOptions, url: str | None
+) -> list[str]:
+    """The texts of ``blocks`` once cleaned (``_clean``); none when they read as links."""
     _mark_links(blocks, anchors)
     texts = [block.text for block in _clean(blocks, titles, options)]
     if _link_share("\n\n".join(texts), anchors) > options.max_link_share:
