@@ -124,7 +124,9 @@ class ExtractPipeline:
             )
         if self.learning is not None and self.learned:
             if layouts is not None:
-                self.learning.layout = layouts.adopted
+                layout, interval, since, attempts = layouts.state()
+                self.learning.layout = layout
+                self.learning.layout_counts = (interval, since, attempts)
             self._save_profile(self.learning)
 
     def _load_profile(self) -> SiteProfile | None:
@@ -144,6 +146,13 @@ class ExtractPipeline:
             return profile_from_stories(
                 site.name, site_profiles.recent_stories(db, site.name, MAX_STORIES)
             )
+
+    @staticmethod
+    def _layout_learner(profile: SiteProfile | None) -> LayoutLearner:
+        if profile is None:
+            return LayoutLearner()
+        interval, since, attempts = profile.layout_counts
+        return LayoutLearner(profile.layout, interval=interval, since=since, attempts=attempts)
 
     def _save_profile(self, profile: SiteProfile) -> None:
         spider: Any = self.crawler.spider
@@ -206,7 +215,7 @@ class ExtractPipeline:
             if self.profile is not None:
                 self.learning = SiteProfile.from_json(self.profile.site, self.profile.to_json())
             if self.crawler.settings.getbool("NEWSMON_LAYOUTS", True):
-                self.layouts = LayoutLearner(self.profile.layout if self.profile else None)
+                self.layouts = self._layout_learner(self.profile)
         args = (html, item.url, rules, stories_only, self.profile)
         plans: list[Plan] = []
 

@@ -3,24 +3,23 @@
 A site writes every story with one template, so once the generic extractor (trafilatura and
 friends, ``crawler.extract.body``) has found the body on a few of its pages, where that body
 sits is known: ``article > div.entry-content``. Reading the body straight from that element
-costs a tenth of the generic extraction. Nothing is taken on trust:
+costs a fifth of the generic extraction. Nothing is taken on trust:
 
 - a page teaches a layout only when the body read from the layout's element, on a fresh parse
   of the page, is exactly the body the generic extractor found (``learn``);
 - a layout is used only after ``ADOPT_AFTER`` pages in a row taught it (``LayoutLearner``);
-- while it is used, pages are extracted both ways again: the first of a run that starts with
-  a stored layout, the ``VERIFY_EVERY``-th after adoption, then at intervals that double
-  with every check passed up to ``MAX_VERIFY_EVERY`` pages (a long crawl of a stable site pays
-  for few checks, a template change is seen within that many pages); one disagreement
-  drops the layout;
+- while it is used, pages are extracted both ways again: the ``VERIFY_EVERY``-th after
+  adoption, then at intervals that double with every check passed up to ``MAX_VERIFY_EVERY``
+  pages, counted across runs (the site's profile keeps the count: a daemon run fetching one
+  story pays for no check of its own); one disagreement drops the layout;
 - a page where the element is missing, or not alone, gets the generic extractor.
 
 So a story read through the layout is the story the generic extractor would have stored, as
 long as the template holds, and the first page after a redesign (or a silent template change,
 seen at the next check) brings the generic extractor back. Sites whose bodies never come out
-of one element exactly keep the generic extractor, after ``MAX_ATTEMPTS`` pages tried per
-run: on the dev pages (one or two pages per site), one element gives the generic body on
-50 of 91 aeb-dev pages and 198 of 397 dates-dev pages.
+of one element exactly keep the generic extractor: after ``MAX_ATTEMPTS`` pages that taught
+nothing, one page in ``RETRY_EVERY`` tries again. On the dev pages (one or two per site), one
+element gives the generic body on 50 of 91 aeb-dev pages and 198 of 397 dates-dev pages.
 
 A layout is written ``parent-tag > tag#id.class.class``: the element's tag, its id and its
 classes (sorted; those with digits left out, since "post-1234" names one story), and its
@@ -47,6 +46,7 @@ ADOPT_AFTER = 3
 VERIFY_EVERY = 10
 MAX_VERIFY_EVERY = 100
 MAX_ATTEMPTS = 12
+RETRY_EVERY = 50
 
 _DIGIT = re.compile(r"\d")
 _NAME = re.compile(r"^[\w-]+$")
@@ -152,30 +152,51 @@ class LayoutLearner:
     def __init__(
         self,
         known: str | None = None,
+        *,
+        interval: int = 0,
+        since: int = 0,
+        attempts: int = 0,
         adopt_after: int = ADOPT_AFTER,
         verify_every: int = VERIFY_EVERY,
         max_verify_every: int = MAX_VERIFY_EVERY,
         max_attempts: int = MAX_ATTEMPTS,
+        retry_every: int = RETRY_EVERY,
     ) -> None:
+        """``known``, ``interval``, ``since`` and ``attempts``: the ``state()`` an earlier run
+        left (a known layout without its interval is checked on the first page)."""
         self.adopted = known or None
         self.adopt_after = adopt_after
         self.verify_every = verify_every
         self.max_verify_every = max_verify_every
-        self.interval = verify_every  # pages between checks, doubled by every check passed
         self.max_attempts = max_attempts
-        self.planned = 0  # pages planned while a layout was adopted, the next check counted
-        self.check_due = self.adopted is not None  # a stored layout is checked first
-        self.attempts = 0  # pages that were asked to teach a layout while none was adopted
+        self.retry_every = retry_every
+        # Pages between checks, doubled by every check passed.
+        self.interval = interval or verify_every
+        # Pages planned since the last check (or, without a layout, the last page that tried
+        # to teach one).
+        self.planned = since
+        self.check_due = self.adopted is not None and not interval
+        self.attempts = attempts  # pages that tried to teach a layout since the last one
         # The layouts the last pages taught (one element, maybe other styles left out), none
         # adopted yet.
         self.streak: list[str] = []
         self.used = 0  # pages read through the layout
         self.dropped: list[str] = []  # layouts a check found stale
 
+    def state(self) -> tuple[str | None, int, int, int]:
+        """What the next run starts from: ``LayoutLearner(*state[:1], interval=...,
+        since=..., attempts=...)`` in that order."""
+        return self.adopted, self.interval if self.adopted else 0, self.planned, self.attempts
+
     def plan(self) -> Plan:
-        if self.adopted is None:
-            return Plan(None, self.attempts < self.max_attempts)
         self.planned += 1
+        if self.adopted is None:
+            # A site whose pages taught nothing in MAX_ATTEMPTS tries is tried again now and
+            # then: a redesign may give it a layout.
+            if self.attempts < self.max_attempts or self.planned >= self.retry_every:
+                self.planned = 0
+                return Plan(None, True)
+            return Plan(None, False)
         if self.check_due or self.planned >= self.interval:
             self.check_due = False
             self.planned = 0
@@ -207,11 +228,11 @@ class LayoutLearner:
         if len(self.streak) >= self.adopt_after:
             box = split(learned)[0]
             self.adopted = compose(box, (s for layout in self.streak for s in split(layout)[1]))
-            self.planned = 0
+            self.planned = self.attempts = 0
             self.interval = self.verify_every
             self.streak.clear()
 
     def _restart(self) -> None:
         self.adopted = None
-        self.attempts = 0
+        self.attempts = self.planned = 0
         self.streak.clear()

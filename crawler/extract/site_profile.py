@@ -67,7 +67,11 @@ class SiteProfile:
     stories: list[StoryRecord] = field(default_factory=list)
     max_stories: int = MAX_STORIES
     min_stories: int = MIN_STORIES
-    layout: str | None = None  # where its story bodies sit (crawler.extract.layouts)
+    # Where its story bodies sit, and the LayoutLearner state that goes with it
+    # (crawler.extract.layouts): pages between checks, pages since the last check or try,
+    # pages that tried to teach a layout since the last one.
+    layout: str | None = None
+    layout_counts: tuple[int, int, int] = (0, 0, 0)
     _counts: Counter[str] | None = field(default=None, init=False, repr=False, compare=False)
 
     # --- learning ---------------------------------------------------------------------
@@ -134,6 +138,7 @@ class SiteProfile:
                 "site": self.site,
                 "stories": [[s.key, s.title, s.blocks] for s in self.stories],
                 "layout": self.layout,
+                "layout_counts": list(self.layout_counts),
             },
             ensure_ascii=False,
             separators=(",", ":"),
@@ -154,6 +159,9 @@ class SiteProfile:
             ]
             layout = data.get("layout")
             profile.layout = layout if isinstance(layout, str) and layout else None
+            counts = data.get("layout_counts") or (0, 0, 0)
+            interval, since, attempts = (max(int(n), 0) for n in counts)
+            profile.layout_counts = (interval, since, attempts)
         except (ValueError, TypeError):
             logger.warning("unreadable site profile of %s: starting afresh", site)
         return profile

@@ -212,6 +212,32 @@ def test_checks_grow_rarer_while_they_pass_and_start_over_with_a_new_layout() ->
     assert [learner.plan().learn for _ in range(3)] == [False, True, False]
 
 
+def test_checks_are_counted_across_runs() -> None:
+    # A daemon run that fetches one story: the layout's check comes when it is due, not on
+    # every run's first page.
+    learner = LayoutLearner(known="a > b.x", verify_every=4, max_verify_every=8, adopt_after=1)
+    plans = []
+    for _run in range(6):
+        plan = learner.plan()
+        plans.append(plan.learn)
+        learner.observe(plan, "a > b.x" if plan.learn else None, used=not plan.learn)
+        known, interval, since, attempts = learner.state()
+        learner = LayoutLearner(known, interval=interval, since=since, attempts=attempts)
+    assert plans == [True, False, False, False, False, False]  # the first check doubles to 8
+    assert learner.state() == ("a > b.x", 8, 5, 0)
+
+
+def test_a_site_without_a_layout_is_tried_again_now_and_then() -> None:
+    learner = LayoutLearner(max_attempts=2, retry_every=5)
+    tried = []
+    for page in range(14):
+        plan = learner.plan()
+        if plan.learn:
+            tried.append(page)
+        learner.observe(plan, "" if plan.learn else None)
+    assert tried == [0, 1, 6, 11]
+
+
 def test_a_layout_is_adopted_only_after_pages_agree_in_a_row() -> None:
     learner = LayoutLearner(adopt_after=3)
     for learned in ("a > b.x", "a > b.x", "", "a > b.x", "a > b.y", "a > b.y"):
@@ -222,7 +248,7 @@ def test_a_layout_is_adopted_only_after_pages_agree_in_a_row() -> None:
 
 
 def test_a_site_without_a_layout_stops_paying_for_learning() -> None:
-    learner = LayoutLearner(max_attempts=4)
+    learner = LayoutLearner(max_attempts=4, retry_every=1000)
     for _ in range(4):
         plan = learner.plan()
         assert plan.learn

@@ -99,9 +99,14 @@ def test_only_the_last_stories_are_kept() -> None:
 def test_profiles_round_trip_through_json_and_sqlite(tmp_path: Path) -> None:
     profile = SiteProfile("herald")
     learn(profile, 4)
+    profile.layout, profile.layout_counts = "article > div.story-body", (40, 7, 0)
     copy = SiteProfile.from_json("herald", profile.to_json())
     assert copy.stories == profile.stories
+    assert (copy.layout, copy.layout_counts) == ("article > div.story-body", (40, 7, 0))
     assert SiteProfile.from_json("herald", "{not json").stories == []
+    # A profile written before layouts existed: no layout, nothing counted.
+    old = SiteProfile.from_json("herald", '{"version": 1, "site": "herald", "stories": []}')
+    assert (old.layout, old.layout_counts) == (None, (0, 0, 0))
     with connect(tmp_path / "newsmon.db") as db:
         assert site_profiles.load(db, "herald") is None
         site_profiles.save(db, "herald", profile.to_json())
