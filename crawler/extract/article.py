@@ -34,6 +34,9 @@ from crawler.extract.html import decode_html, parse_html
 from crawler.extract.metadata import ARTICLE_TYPES, Metadata, page_metadata, to_iso
 from crawler.extract.site_profile import SiteProfile, block_hash
 
+# A body read through the site's layout shorter than this is taken from the generic extractor
+# instead (twice trafilatura's minimum extraction size): the page may not be a usual story.
+MIN_LAYOUT_CHARS = 500
 # The fields site rules may declare, in the order they are reported.
 FIELDS = ("container", "title", "author", "date", "body")
 FULL, PARTIAL, NONE = "full", "partial", "none"
@@ -323,13 +326,22 @@ def _body_paragraphs(
     done_with_tree = not (rules.title or rules.published or rules.author)
     if layout is not None and not learn:
         box = layouts.find(tree, layout)
-        if box is not None:
-            box = box if done_with_tree else copy.deepcopy(box)
-            texts = container_blocks(tree, box, url, skip=layouts.skipper(layout))
+        if box is None:
+            learn = True  # the generic extractor decides, and the page says what its layout is
+        else:
+            texts = container_blocks(
+                tree,
+                box if done_with_tree else copy.deepcopy(box),
+                url,
+                skip=layouts.skipper(layout),
+            )
             paragraphs = [p for p in map(_clean, texts) if p]
-            if paragraphs:
+            if sum(map(len, paragraphs)) >= MIN_LAYOUT_CHARS:
                 return _Body(paragraphs, by_layout=True)
-        learn = True  # the generic extractor decides, and the page says what its layout is now
+            # Next to nothing in the element: a brief, a gallery, a video, or a teaser with
+            # the story elsewhere. This page gets the generic extractor, the layout stays.
+            if done_with_tree and page:
+                tree = _without(parse_html(page), rules.drop)  # the element was read in place
     blocks = extract_blocks(tree, url, in_place=done_with_tree)
     learned = _learn_layout(tree, blocks, rules, url, page, layout) if learn else None
     if not blocks and md.body:

@@ -12,7 +12,9 @@ costs a fifth of the generic extraction. Nothing is taken on trust:
   adoption, then at intervals that double with every check passed up to ``MAX_VERIFY_EVERY``
   pages, counted across runs (the site's profile keeps the count: a daemon run fetching one
   story pays for no check of its own); one disagreement drops the layout;
-- a page where the element is missing, or not alone, gets the generic extractor.
+- a page where the element is missing, or not alone, gets the generic extractor, and so does
+  a page where it holds next to nothing (``crawler.extract.article.MIN_LAYOUT_CHARS``: a
+  brief, a gallery, a teaser whose story sits elsewhere).
 
 So a story read through the layout is the story the generic extractor would have stored, as
 long as the template holds, and the first page after a redesign (or a silent template change,

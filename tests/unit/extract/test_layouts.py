@@ -190,6 +190,24 @@ def test_a_template_change_inside_the_element_is_caught_at_the_next_check() -> N
     assert all(n < 5 for n in stale)
 
 
+def test_a_page_with_next_to_nothing_in_the_element_gets_the_generic_extractor() -> None:
+    # A gallery story: a caption-length intro in the story element, the rest in a carousel.
+    learner = LayoutLearner()
+    crawl(learner, [story_page(n) for n in range(8)])
+    assert learner.adopted == "article > div.entry-content"
+    page, paragraphs = story_page(8)
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    gallery = "".join(f"<p>{p}</p>" for p in paragraphs[1:])
+    page = page.replace(
+        body, f'<p>{paragraphs[0][:80]}</p></div><div class="gallery-carousel">{gallery}'
+    )
+    generic = extract_page(page, "https://ledger.test/g/8", None, False).text
+    assert len(generic) > 500
+    (text, by_layout), *_ = crawl(learner, [(page, paragraphs)])
+    assert text == generic and not by_layout
+    assert learner.adopted == "article > div.entry-content"  # one odd page drops nothing
+
+
 def test_a_stored_layout_is_checked_on_the_runs_first_page() -> None:
     learner = LayoutLearner(known="article > div.entry-content")
     assert learner.plan() == Plan("article > div.entry-content", True)
