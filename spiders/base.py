@@ -239,16 +239,18 @@ class NewsSpider(SourceSpider):
                 out[url] = (url, Wanted({}, True, False), self.known.get(url))
         return sorted(out.values(), key=self._age)
 
-    def _age(self, entry: tuple[str, Wanted, Known | None]) -> tuple[int, float]:
+    def _age(self, entry: tuple[str, Wanted, Known | None]) -> tuple[int, float, str]:
         """Sort key, newest first: the date a source gave, else when we first stored it; links
-        no source dates (only a listing shows them: menus, static pages) come last."""
-        _, wanted, known = entry
+        no source dates (only a listing shows them: menus, static pages) come last; the URL
+        breaks ties, so which stories a capped run takes does not depend on which source
+        answered first."""
+        url, wanted, known = entry
         when = wanted.hints.get("published") or wanted.hints.get("modified")
         when = when or (known.first_seen if known else None)
         try:
-            return (0, -parse_iso(when).timestamp()) if when else (1, 0.0)
+            return (0, -parse_iso(when).timestamp(), url) if when else (1, 0.0, url)
         except ValueError:
-            return (1, 0.0)
+            return (1, 0.0, url)
 
     def _fetch(self, url: str, wanted: Wanted, known: Known | None) -> scrapy.Request:
         meta: dict[str, Any] = {
