@@ -129,6 +129,16 @@ class ExtractPipeline:
                 self.learning.layout_counts = (interval, since, attempts)
             self._save_profile(self.learning)
 
+    def _load_site_knowledge(self) -> None:
+        """The site's profile and layout, as earlier runs left them (with the run's first
+        page: idle runs skip the database)."""
+        self.profile_loaded = True
+        self.profile = self._load_profile()
+        if self.profile is not None:
+            self.learning = SiteProfile.from_json(self.profile.site, self.profile.to_json())
+        if self.crawler.settings.getbool("NEWSMON_LAYOUTS", True):
+            self.layouts = self._layout_learner(self.profile)
+
     def _load_profile(self) -> SiteProfile | None:
         """The site's profile; the first one is learned from the stories already stored."""
         spider: Any = self.crawler.spider
@@ -210,12 +220,7 @@ class ExtractPipeline:
         # The page is not needed past this point; dropping it keeps memory flat.
         html, item.html = item.html, ""
         if not self.profile_loaded:
-            self.profile_loaded = True
-            self.profile = self._load_profile()
-            if self.profile is not None:
-                self.learning = SiteProfile.from_json(self.profile.site, self.profile.to_json())
-            if self.crawler.settings.getbool("NEWSMON_LAYOUTS", True):
-                self.layouts = self._layout_learner(self.profile)
+            self._load_site_knowledge()
         args = (html, item.url, rules, stories_only, self.profile)
         plans: list[Plan] = []
 
