@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from crawler.extract.article import extract_page
 from crawler.extract.html import parse_html
 from crawler.extract.layouts import LayoutLearner, Plan, compose, describe, find, split
@@ -295,6 +297,29 @@ def test_a_layout_names_no_single_story_and_needs_one_element() -> None:
     assert find(tree, "div > article.card") is None  # a listing: many, so none
     assert find(tree, "div > article.missing") is None
     assert find(tree, "not a layout") is None
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        "",
+        " > ",
+        "div > div.entry-content')] | //*[('",
+        "div[1] > p",
+        "div > div#x'y.z",
+        "article > div.entry-content - ",
+        "article > div.entry-content - ') or ('",
+        "a" * 5000,
+    ],
+)
+def test_a_malformed_or_hostile_stored_layout_finds_nothing_or_what_it_names(layout: str) -> None:
+    # A profile is data in the database: hand-edited or damaged, it must not break a crawl.
+    page, paragraphs = story_page(1)
+    tree = parse_html(page)
+    found = find(tree, layout)
+    assert found is None or describe(found) == "article > div.entry-content"
+    result = extract_page(page, "https://ledger.test/s/1", None, False, None, layout, False)
+    assert result.text == "\n\n".join(paragraphs)
 
 
 def test_a_page_whose_body_the_element_does_not_give_exactly_teaches_nothing() -> None:
