@@ -51,7 +51,7 @@ MAX_ATTEMPTS = 12
 RETRY_EVERY = 50
 
 _DIGIT = re.compile(r"\d")
-_NAME = re.compile(r"^[\w-]+$")
+_NAME = re.compile(r"[\w-]+")  # used with fullmatch
 
 
 def describe(element: lxml.html.HtmlElement) -> str:
@@ -105,11 +105,14 @@ def _candidates(box: str) -> etree.XPath | None:
     right parent, with its classes (a pre-selection; ``_step`` decides)."""
     parent, _, step = box.partition(" > ")
     tag = re.split(r"[#.]", step, maxsplit=1)[0]
-    if not (_NAME.match(parent) and _NAME.match(tag)):
+    if not (_NAME.fullmatch(parent) and _NAME.fullmatch(tag)):
         return None
     classes = [name for name in step.split(".")[1:] if "'" not in name]
     tests = "".join(f"[contains(@class, '{name}')]" for name in classes)
-    return etree.XPath(f"//{parent}/{tag}{tests}")
+    try:
+        return etree.XPath(f"//{parent}/{tag}{tests}")
+    except etree.XPathSyntaxError:  # a damaged stored layout: nothing to find
+        return None
 
 
 def locate(tree: lxml.html.HtmlElement, blocks: Sequence[str]) -> lxml.html.HtmlElement | None:
@@ -129,7 +132,7 @@ def _step(element: lxml.html.HtmlElement) -> str:
         name for name in (element.get("class") or "").split() if not _DIGIT.search(name)
     )
     ident = (element.get("id") or "").strip()
-    ident = f"#{ident}" if ident and _NAME.match(ident) and not _DIGIT.search(ident) else ""
+    ident = f"#{ident}" if _NAME.fullmatch(ident) and not _DIGIT.search(ident) else ""
     return f"{element.tag}{ident}" + "".join(f".{name}" for name in classes)
 
 

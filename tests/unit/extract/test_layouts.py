@@ -310,6 +310,9 @@ def test_a_layout_names_no_single_story_and_needs_one_element() -> None:
         "article > div.entry-content - ",
         "article > div.entry-content - ') or ('",
         "a" * 5000,
+        "div\n > div.entry-content",
+        "article > div.entry-content\n",
+        "article > div.1-2",
     ],
 )
 def test_a_malformed_or_hostile_stored_layout_finds_nothing_or_what_it_names(layout: str) -> None:
