@@ -3,13 +3,15 @@ only while that gives exactly what the generic extractor gives."""
 
 from __future__ import annotations
 
+import importlib
 import random
 
 import pytest
 
 from crawler.extract.article import extract_page
-from crawler.extract.html import parse_html
+from crawler.extract.html import decode_html, parse_html
 from crawler.extract.layouts import LayoutLearner, Plan, compose, describe, find, split
+from replica import sites
 
 WORDS = [
     "council",
@@ -334,3 +336,45 @@ def test_a_page_whose_body_the_element_does_not_give_exactly_teaches_nothing() -
     assert all(p in found.text for p in paragraphs)
     assert found.layout_learned == ""
     assert not found.layout_used
+
+
+# --- every replica site and theme: what a layout reads is what the generic extractor reads ---
+
+REPLICAS = {
+    "caliber": ("classic", "redesign"),
+    "eqmint": ("classic", "newspaper"),
+    "ledger": ("classic",),
+    "kestrel": ("classic",),
+    "courier": ("classic",),
+}
+ORIGIN = "http://replica.test"
+
+
+def replica_story_pages(name: str, theme: str) -> list[tuple[str, str]]:
+    """Every story page of a replica site in a theme, oldest first, as (url, html)."""
+    site = getattr(sites, name)()
+    if theme != "classic":
+        site.set_theme(theme)
+    story_path = getattr(importlib.import_module(f"replica.{name}_site"), "story_path", None)
+    pages = []
+    for story in sorted(site.stories, key=lambda s: s.published):
+        path = story_path(story) if story_path else f"/{story.slug}/"
+        response = site.handle(path, ORIGIN)
+        if response.status == 200:
+            pages.append((ORIGIN + path, decode_html(response.body)))
+    return pages
+
+
+@pytest.mark.parametrize(
+    ("name", "theme"), [(name, theme) for name, themes in REPLICAS.items() for theme in themes]
+)
+def test_every_replica_theme_teaches_a_layout_that_changes_no_story(name: str, theme: str) -> None:
+    learner = LayoutLearner()
+    used = 0
+    for url, page in replica_story_pages(name, theme):
+        plan = learner.plan()
+        found = extract_page(page, url, None, False, None, plan.layout, plan.learn)
+        learner.observe(plan, found.layout_learned, found.layout_used)
+        assert found.text == extract_page(page, url, None, False).text, url
+        used += found.layout_used
+    assert learner.adopted is not None and used >= 3
