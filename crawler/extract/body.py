@@ -453,9 +453,10 @@ def _drop_boilerplate(tree: lxml.html.HtmlElement, share: float = 0.25, max_pros
         return
     max_paragraphs = share * _paragraph_chars(tree)
     max_text = share * len(tree.text_content())
+    root = tree.getroottree().getroot()
     for element in candidates:
         # An ancestor may already be gone: measuring again would only waste time.
-        if _is_detached(element):
+        if element.getroottree().getroot() is not root:
             continue
         if (
             _paragraph_chars(element) <= max_paragraphs
@@ -479,11 +480,6 @@ def _has_prose(element: lxml.html.HtmlElement, more_than: int) -> bool:
             if count > more_than:
                 return True
     return False
-
-
-def _is_detached(element: lxml.html.HtmlElement) -> bool:
-    root = element.getroottree().getroot()
-    return root is None or root.tag != "html"
 
 
 # --- blocks ---------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from crawler.extract.article import extract_page
+from crawler.extract.article import SiteRules, extract_page
 from crawler.extract.html import decode_html, parse_html
 from crawler.extract.layouts import LayoutLearner, Plan, compose, describe, find, split
 from replica import sites
@@ -210,6 +210,20 @@ def test_a_page_with_next_to_nothing_in_the_element_gets_the_generic_extractor()
     (text, by_layout), *_ = crawl(learner, [(page, paragraphs)])
     assert text == generic and not by_layout
     assert learner.adopted == "article > div.entry-content"  # one odd page drops nothing
+
+
+def test_a_site_with_a_title_rule_reads_the_same_through_its_layout() -> None:
+    # The title selector reads the page after the body, so the body is read from a copy of
+    # the element: its widgets must go there as they go in the page.
+    rules = SiteRules(title="h1")
+    page, _ = story_page(4)
+    widget = '<div class="tooltip-card"><p>Harbour desk notes on river freight.</p></div>'
+    page = page.replace("</p></div></article>", f"</p>{widget}</div></article>")
+    generic = extract_page(page, "https://ledger.test/s/4", rules, False, None, None, True)
+    assert generic.layout_learned == "article > div.entry-content"
+    assert "Harbour desk" not in generic.text
+    fast = extract_page(page, "https://ledger.test/s/4", rules, False, None, generic.layout_learned)
+    assert fast.layout_used and fast.text == generic.text
 
 
 def test_a_stored_layout_is_checked_on_the_runs_first_page() -> None:
