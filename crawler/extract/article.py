@@ -368,8 +368,7 @@ def _learn_layout(
     if found is None:
         return ""
     layout = layouts.describe(found)
-    fresh = _without(parse_html(page), rules.drop)
-    box = layouts.find(fresh, layout)
+    fresh, box = _fresh_element(page, layout, rules)
     if box is None:
         return ""
     if container_blocks(fresh, box, url) == blocks:
@@ -389,11 +388,19 @@ def _learn_layout(
 
 def _reads(page: str, layout: str, rules: SiteRules, url: str | None) -> list[str] | None:
     """The body ``layout`` gives on a fresh parse of the page; None without its element."""
-    fresh = _without(parse_html(page), rules.drop)
-    box = layouts.find(fresh, layout)
+    fresh, box = _fresh_element(page, layout, rules)
     if box is None:
         return None
     return container_blocks(fresh, box, url, skip=layouts.skipper(layout))
+
+
+def _fresh_element(
+    page: str, layout: str, rules: SiteRules
+) -> tuple[lxml_html.HtmlElement, lxml_html.HtmlElement | None]:
+    """The page parsed again, as the layout path sees it (the site's junk removed), and the
+    element ``layout`` names in it."""
+    fresh = _without(parse_html(page), rules.drop)
+    return fresh, layouts.find(fresh, layout)
 
 
 def block_texts(container: lxml_html.HtmlElement) -> list[str]:

@@ -199,10 +199,7 @@ def _extract(tree: lxml.html.HtmlElement, url: str | None, options: BodyOptions)
     titles = _title_keys(tree)
     etree.strip_elements(tree, *_NON_CONTENT_TAGS, with_tail=False)
     size = _shrink(tree, MAX_ELEMENTS)
-    if options.rescue_embeds:
-        _rescue_embeds(tree)
-    if options.drop_widgets:
-        _drop_boilerplate(tree, options.widget_share, options.widget_max_prose)
+    _drop_widgets(tree, options)
     fast = size > FAST_MODE_ELEMENTS
     modes = (True, False) if options.precision_first else (False,)
     found = _trafilatura_body(tree, url, modes, fast=fast)
@@ -252,10 +249,15 @@ def prepare_container(box: lxml.html.HtmlElement, options: BodyOptions = DEFAULT
     """What ``container_blocks`` removes from a container before reading it (in place):
     scripts and styles, and widgets named as boilerplate."""
     etree.strip_elements(box, *_NON_CONTENT_TAGS, with_tail=False)
+    _drop_widgets(box, options)
+
+
+def _drop_widgets(tree: lxml.html.HtmlElement, options: BodyOptions) -> None:
+    """Widgets named as boilerplate out of ``tree`` (a page or a part), embedded posts kept."""
     if options.rescue_embeds:
-        _rescue_embeds(box)
+        _rescue_embeds(tree)
     if options.drop_widgets:
-        _drop_boilerplate(box, options.widget_share, options.widget_max_prose)
+        _drop_boilerplate(tree, options.widget_share, options.widget_max_prose)
 
 
 _CONTAINER_BLOCKS = (
