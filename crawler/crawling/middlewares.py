@@ -5,11 +5,14 @@ answered "Retry-After: 30" asked us not to do. This middleware sits just before 
 ``process_response`` runs first) and waits the time the server asked for, capped by
 ``NEWSMON_RETRY_AFTER_MAX`` seconds, before handing the response on to be retried. A 429
 without the header waits ``NEWSMON_RETRY_429_DELAY`` seconds, doubled on every retry. Nothing
-is delayed when no retry will follow (retries used up, ``dont_retry``, not a retried code).
+is delayed when no retry will follow (retries used up, ``dont_retry``, not a retried code), and
+a crawl cancelled by its runtime (``crawler.crawling.downloads``) stops waiting at once.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -19,7 +22,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request, Response
 from scrapy.settings import BaseSettings
-from scrapy.utils.asyncio import sleep
+
+from crawler.crawling.downloads import CANCEL_DOWNLOADS, DownloadCancelled
 
 logger = logging.getLogger(__name__)
 SLOW_DOWN = (429, 503)
@@ -33,18 +37,24 @@ class RetryAfterMiddleware:
         self.default_429 = settings.getfloat("NEWSMON_RETRY_429_DELAY", 5)
         self.max_retries = settings.getint("RETRY_TIMES")
         self.retried = {int(c) for c in settings.getlist("RETRY_HTTP_CODES")} & set(SLOW_DOWN)
+        self.cancelled = asyncio.Event()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
         if not crawler.settings.getbool("RETRY_ENABLED"):
             raise NotConfigured("retries are off")
-        return cls(crawler.settings)
+        middleware = cls(crawler.settings)
+        crawler.signals.connect(middleware.cancelled.set, signal=CANCEL_DOWNLOADS)
+        return middleware
 
     async def process_response(self, request: Request, response: Response) -> Response:
         delay = self.delay(request, response)
         if delay > 0:
             logger.info("%s answered %s: retrying in %.0f s", request.url, response.status, delay)
-            await sleep(delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.cancelled.wait(), delay)
+        if self.cancelled.is_set():
+            raise DownloadCancelled(f"the crawl was stopped: {request.url}")
         return response
 
     def delay(self, request: Request, response: Response) -> float:

@@ -38,6 +38,8 @@ REDIRECT_MAX_TIMES = 5
 DOWNLOADER_MIDDLEWARES = {
     "crawler.crawling.middlewares.SiteHostsMiddleware": 60,
     "crawler.crawling.middlewares.RetryAfterMiddleware": 560,
+    # Last, next to the downloader: a cancelled crawl's requests fail here, not in its queues.
+    "crawler.crawling.downloads.CancelledCrawlMiddleware": 1000,
 }
 
 # Scrapy's HTTP/1.1 handler, plus a way for the runtime to cancel one crawl's downloads.

@@ -5,6 +5,7 @@ they asked for is read from the replica's request log."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ import pytest
 from scrapy.http import Request, Response
 from scrapy.settings import Settings
 
+from crawler.crawling.downloads import DownloadCancelled
 from crawler.crawling.middlewares import RetryAfterMiddleware, retry_after_seconds
 from crawler.discovery.incremental import FETCH, LATER, SKIP, Known, RecheckPolicy, too_old
 from replica import courier_site, ledger_site
@@ -244,3 +246,18 @@ def test_retry_after_middleware_delays() -> None:
     assert mw.delay(last, answer(503, **{"Retry-After": "7"})) == 0  # no retry follows
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", NOW) == 0
     assert retry_after_seconds("soon") is None
+
+
+def test_a_cancelled_crawl_stops_waiting_out_a_retry_after() -> None:
+    mw = RetryAfterMiddleware(Settings({"RETRY_TIMES": 2, "RETRY_HTTP_CODES": [503]}))
+    request = Request("https://a.example/feed")
+    slow_down = Response(request.url, status=503, headers={"Retry-After": "60"}, request=request)
+
+    async def cancelled_meanwhile() -> float:
+        started = time.monotonic()
+        asyncio.get_running_loop().call_later(0.2, mw.cancelled.set)
+        with pytest.raises(DownloadCancelled):
+            await mw.process_response(request, slow_down)
+        return time.monotonic() - started
+
+    assert asyncio.run(cancelled_meanwhile()) < 5  # not the 60 s the server asked for
