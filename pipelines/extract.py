@@ -91,6 +91,7 @@ class ExtractPipeline:
         # Where the site's story bodies sit, once its pages agree (crawler.extract.layouts):
         # bodies are then read from there instead of by the generic extractor.
         self.layouts: LayoutLearner | None = None
+        self.shared: tuple[SiteRules | None, pool.Shared, pool.Shared] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
@@ -102,6 +103,7 @@ class ExtractPipeline:
     def open_spider(self) -> None:
         self.profile_loaded = False
         self.layouts = None
+        self.shared = None
         if not self.workers:
             logger.info("extracting pages in the crawl process")
             return
@@ -221,7 +223,6 @@ class ExtractPipeline:
         html, item.html = item.html, ""
         if not self.profile_loaded:
             self._load_site_knowledge()
-        args = (html, item.url, rules, stories_only, self.profile)
         plans: list[Plan] = []
 
         def plan() -> tuple[str | None, bool]:
@@ -231,8 +232,13 @@ class ExtractPipeline:
             return plans[0].layout, plans[0].learn
 
         if self.pool is None:
-            found = extract_page(*args, *plan())
+            found = extract_page(html, item.url, rules, stories_only, self.profile, *plan())
         else:
+            # The same rules and profile go with every page of the run: pickled once.
+            if self.shared is None or self.shared[0] is not rules:
+                self.shared = (rules, pool.Shared(rules), pool.Shared(self.profile))
+            _, sent_rules, sent_profile = self.shared
+            args = (html, item.url, sent_rules, stories_only, sent_profile)
             try:
                 found = await self.pool.run(extract_page, *args, late=plan)
             except pool.WorkerCrashed as exc:

@@ -17,6 +17,9 @@ reactor (Scrapy's asyncio reactor), so fetching, storage and the workers use eve
   is sent. With Scrapy's own cap on responses being processed (SCRAPER_SLOT_MAX_ACTIVE_SIZE),
   the waiting stops the engine from taking new responses, so memory stays flat however long
   the crawl.
+- An argument that many calls share (a site's profile, tens of KB) is sent as ``Shared``:
+  pickled once by the caller, unpickled once per worker, where later calls find it by its
+  digest. Pickling it with every page cost more than the page's own trip.
 - A worker that dies (a crash in lxml, the OOM killer) breaks the whole executor. The pool is
   then replaced; each call caught in it is tried once more on the new pool, and a call that
   breaks a pool twice raises ``WorkerCrashed``.
@@ -25,9 +28,11 @@ reactor (Scrapy's asyncio reactor), so fetching, storage and the workers use eve
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import multiprocessing
 import os
+import pickle
 import signal
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -61,6 +66,38 @@ def _init_worker() -> None:
     # Ctrl-C and the daemon's SIGINT are for the crawl process, which shuts the pool down;
     # workers dying on their own would only print tracebacks and break the pool.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+# Shared arguments a worker keeps, most recently used last: a daemon's worker serves many
+# sites' crawls at once, each with its own.
+SHARED_KEPT = 64
+_kept: dict[bytes, Any] = {}
+
+
+class Shared:
+    """An argument sent with many calls: pickled once here, its object rebuilt once per worker
+    (``shared``) and handed to every later call that carries the same bytes. The object must
+    not be changed by the calls (each worker has its own copy) nor after wrapping."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+        self.payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        self.digest = hashlib.blake2b(self.payload, digest_size=16).digest()
+
+    def __reduce__(self) -> tuple[Callable[[bytes, bytes], Any], tuple[bytes, bytes]]:
+        return shared, (self.digest, self.payload)
+
+
+def shared(digest: bytes, payload: bytes) -> Any:
+    """The object a ``Shared`` pickled, rebuilt on its first call in this process."""
+    if digest in _kept:
+        value = _kept.pop(digest)
+    else:
+        value = pickle.loads(payload)
+        while len(_kept) >= SHARED_KEPT:
+            del _kept[next(iter(_kept))]
+    _kept[digest] = value
+    return value
 
 
 class ExtractPool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import pickle
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -43,6 +44,11 @@ def pair(first: str, second: int) -> str:
 def slow_echo(value: str, seconds: float = 0.3) -> str:
     time.sleep(seconds)
     return value
+
+
+def identity(value: object) -> tuple[int, int, object]:
+    """Which worker got ``value``, which object it was there, and the value."""
+    return os.getpid(), id(value), value
 
 
 def crash(*args: object) -> None:
@@ -176,6 +182,33 @@ def test_late_arguments_are_made_when_the_call_gets_its_slot() -> None:
     finally:
         one_slot.shutdown()
     assert sorted(int(a.split(":")[1]) for a in answered) == [0, 1, 2, 3]
+
+
+def test_a_shared_argument_is_rebuilt_once_per_worker_and_changes_nothing() -> None:
+    one_worker = ExtractPool(1, 2)
+    profile = {"site": "a", "blocks": [f"block {n}" for n in range(500)]}
+    sent, other = pool.Shared(profile), pool.Shared({"site": "b"})
+
+    async def scenario() -> list[tuple[int, int, object]]:
+        return [await one_worker.run(identity, arg) for arg in [sent, sent, other, sent, profile]]
+
+    try:
+        first, second, third, fourth, plain = asyncio.run(scenario())
+    finally:
+        one_worker.shutdown()
+    assert first[2] == second[2] == fourth[2] == plain[2] == profile
+    assert third[2] == {"site": "b"}
+    assert first[:2] == second[:2] == fourth[:2]  # one object in the worker, kept between calls
+    assert plain[1] != first[1]  # sent unwrapped, it is unpickled with every call
+
+
+def test_shared_arguments_kept_are_bounded() -> None:
+    values = [pool.Shared({"site": str(n)}) for n in range(pool.SHARED_KEPT + 5)]
+    rebuilt = [pickle.loads(pickle.dumps(v)) for v in values]
+    assert rebuilt == [v.value for v in values]
+    assert pickle.loads(pickle.dumps(values[-1])) is rebuilt[-1]  # kept
+    assert pickle.loads(pickle.dumps(values[0])) is not rebuilt[0]  # evicted, rebuilt
+    assert len(pool._kept) <= pool.SHARED_KEPT
 
 
 def test_one_pool_per_process_shut_down_by_its_last_user() -> None:
