@@ -13,13 +13,30 @@ KNOWN, TRUSTED, LISTED, PATTERN = "known", "trusted", "listed", "pattern"
 STRONG_EVIDENCE = (KNOWN, TRUSTED, LISTED)
 
 
+@dataclass(frozen=True)
+class Page:
+    """A story page as fetched: its bytes, still compressed when ``content_encoding`` says so
+    (gzip or deflate; undone by the extraction worker, ``crawler.extract.html.page_text``,
+    up to ``max_size`` bytes, 0 for no cap), and the Content-Type it was served with."""
+
+    body: bytes
+    content_type: str | None = None
+    content_encoding: str | None = None
+    max_size: int = 0
+
+    @classmethod
+    def of_text(cls, html: str) -> Page:
+        """A page whose text is known (tests, a saved file)."""
+        return cls(html.encode("utf-8"), "text/html; charset=utf-8")
+
+
 @dataclass
 class Story:
-    """One fetched story page; pipelines fill in the extracted fields and drop the HTML."""
+    """One fetched story page; pipelines fill in the extracted fields and drop the page."""
 
     url: str
     site: str
-    html: str = ""
+    page: Page | None = None
     aliases: list[str] = field(default_factory=list)
     # What discovery (feed, sitemap, search) said about the story, used when the page is silent.
     hints: dict[str, str] = field(default_factory=dict)

@@ -8,8 +8,9 @@ else, or nothing vouches for it and it says nothing, or it has no body.
 The extraction itself (``extract_page``, ``SiteRules``) lives in ``crawler.extract.article``,
 which loads no Scrapy, so that the pool's worker processes stay small.
 
-Pages go to the process's shared ``ExtractPool`` (``crawler.extract.pool``) as (html, url, rules)
-and come back as small ``Extracted`` results; with ``NEWSMON_EXTRACT_WORKERS = 0`` (the
+Pages go to the process's shared ``ExtractPool`` (``crawler.extract.pool``) as fetched (still
+compressed: decompressing and decoding are the workers' too) and come back as small
+``Extracted`` results; with ``NEWSMON_EXTRACT_WORKERS = 0`` (the
 default on a single core) they are extracted in the crawl's own process.
 """
 
@@ -26,7 +27,8 @@ from scrapy.settings import BaseSettings
 from crawler.crawling import run_record as record
 from crawler.db import connect, site_profiles
 from crawler.extract import pool
-from crawler.extract.article import Extracted, SiteRules, extract_page
+from crawler.extract.article import Extracted, SiteRules, extract_fetched
+from crawler.extract.html import PageError
 from crawler.extract.layouts import LayoutLearner, Plan
 from crawler.extract.site_profile import MAX_STORIES, SiteProfile, profile_from_stories
 from crawler.story import PATTERN, STRONG_EVIDENCE, Story
@@ -220,7 +222,9 @@ class ExtractPipeline:
 
     async def _extract(self, item: Story, rules: SiteRules | None, stories_only: bool) -> Extracted:
         # The page is not needed past this point; dropping it keeps memory flat.
-        html, item.html = item.html, ""
+        page, item.page = item.page, None
+        if page is None:
+            raise DropItem(f"no page to extract: {item.url}", log_level="ERROR")
         if not self.profile_loaded:
             self._load_site_knowledge()
         plans: list[Plan] = []
@@ -231,21 +235,24 @@ class ExtractPipeline:
             plans.append(self.layouts.plan() if self.layouts is not None else Plan(None, False))
             return plans[0].layout, plans[0].learn
 
-        if self.pool is None:
-            found = extract_page(html, item.url, rules, stories_only, self.profile, *plan())
-        else:
-            # The same rules and profile go with every page of the run: pickled once.
-            if self.shared is None or self.shared[0] is not rules:
-                self.shared = (rules, pool.Shared(rules), pool.Shared(self.profile))
-            _, sent_rules, sent_profile = self.shared
-            args = (html, item.url, sent_rules, stories_only, sent_profile)
-            try:
-                found = await self.pool.run(extract_page, *args, late=plan)
-            except pool.WorkerCrashed as exc:
-                self.crawler.stats.inc_value(record.outcome_key(record.EXTRACT_FAILED))
-                raise DropItem(
-                    f"extraction failed ({exc}): {item.url}", log_level="ERROR"
-                ) from None
+        try:
+            if self.pool is None:
+                found = extract_fetched(page, item.url, rules, stories_only, self.profile, *plan())
+            else:
+                # The same rules and profile go with every page of the run: pickled once.
+                if self.shared is None or self.shared[0] is not rules:
+                    self.shared = (rules, pool.Shared(rules), pool.Shared(self.profile))
+                _, sent_rules, sent_profile = self.shared
+                args = (page, item.url, sent_rules, stories_only, sent_profile)
+                found = await self.pool.run(extract_fetched, *args, late=plan)
+        except PageError as exc:
+            # What Scrapy's own decompression would have failed the download for.
+            self.crawler.stats.inc_value(record.outcome_key(record.FAILED_FETCH))
+            record.note(self.crawler.stats, record.PREFIX + "errors/pages", f"{item.url} ({exc})")
+            raise DropItem(f"story page failed ({exc}): {item.url}", log_level="WARNING") from None
+        except pool.WorkerCrashed as exc:
+            self.crawler.stats.inc_value(record.outcome_key(record.EXTRACT_FAILED))
+            raise DropItem(f"extraction failed ({exc}): {item.url}", log_level="ERROR") from None
         if self.layouts is not None:
             self.layouts.observe(plans[0], found.layout_learned, found.layout_used)
             if found.layout_used:

@@ -32,13 +32,13 @@ from twisted.python.failure import Failure
 
 from crawler.config import Config, Site, load_config, parse_interval
 from crawler.crawling import run_record as record
+from crawler.crawling.middlewares import KEEP_COMPRESSED
 from crawler.crawling.run_record import Accounting, Ledger
 from crawler.db.crawl_state import CrawlState
 from crawler.discovery.incremental import FETCH, LATER, SKIP, Known, RecheckPolicy, too_old
 from crawler.discovery.parsers import FEED, SITEMAP, WP_API
 from crawler.extract.article import SiteRules
-from crawler.extract.html import decode_html
-from crawler.story import KNOWN, LISTED, PATTERN, TRUSTED, Story
+from crawler.story import KNOWN, LISTED, PATTERN, TRUSTED, Page, Story
 from crawler.timestamps import parse_iso
 from crawler.urls import canonicalize_url, same_site
 from spiders.sources import (
@@ -257,6 +257,7 @@ class NewsSpider(SourceSpider):
             "hints": wanted.hints,
             "recheck": known is not None,
             "evidence": self._evidence(url, wanted, known),
+            KEEP_COMPRESSED: True,  # decompressed by the extraction worker, not the reactor
         }
         headers = {}
         if known is not None:
@@ -301,8 +302,15 @@ class NewsSpider(SourceSpider):
             story.not_modified = True
         else:
             # Raw bytes, not response.text: Scrapy trusts the declared charset even when the
-            # bytes contradict it, and mojibake would hide (or fake) watch matches.
-            story.html = decode_html(response.body, response_header(response, "Content-Type"))
+            # bytes contradict it, and mojibake would hide (or fake) watch matches. Still
+            # compressed when StoryCompressionMiddleware left them so: the extraction worker
+            # decompresses and decodes them (crawler.extract.html.page_text).
+            story.page = Page(
+                response.body,
+                response_header(response, "Content-Type"),
+                response_header(response, "Content-Encoding"),
+                response.meta.get("download_maxsize", self.settings.getint("DOWNLOAD_MAXSIZE")),
+            )
         yield story
 
     def story_failed(self, failure: Failure) -> None:

@@ -37,6 +37,9 @@ REDIRECT_MAX_TIMES = 5
 # Retry-After on 429/503: wait before the retry (runs just before RetryMiddleware at 550).
 DOWNLOADER_MIDDLEWARES = {
     "crawler.crawling.middlewares.SiteHostsMiddleware": 60,
+    # Scrapy's decompression, but story pages are decompressed by the extraction workers.
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "crawler.crawling.middlewares.StoryCompressionMiddleware": 590,
     "crawler.crawling.middlewares.RetryAfterMiddleware": 560,
     # Last, next to the downloader: a cancelled crawl's requests fail here, not in its queues.
     "crawler.crawling.downloads.CancelledCrawlMiddleware": 1000,

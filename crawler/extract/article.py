@@ -19,6 +19,7 @@ import json
 import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from lxml import etree
 from lxml import html as lxml_html
@@ -30,9 +31,12 @@ from crawler.extract.body import container_blocks, container_elements, extract_b
 from crawler.extract.containers import text_key
 from crawler.extract.datelines import find_dateline
 from crawler.extract.dates import fallback_date
-from crawler.extract.html import decode_html, parse_html
+from crawler.extract.html import decode_html, page_text, parse_html
 from crawler.extract.metadata import ARTICLE_TYPES, Metadata, page_metadata, to_iso
 from crawler.extract.site_profile import SiteProfile, block_hash
+
+if TYPE_CHECKING:
+    from crawler.story import Page
 
 # A body read through the site's layout shorter than this is taken from the generic extractor
 # instead (twice trafilatura's minimum extraction size): the page may not be a usual story.
@@ -261,6 +265,20 @@ def extract_page(
     )
     prints = fingerprints(found.title, found.text) if found.title and found.text else None
     return replace(found, paragraphs=[], fingerprints=prints)
+
+
+def extract_fetched(
+    page: Page,
+    url: str,
+    rules: SiteRules | None,
+    stories_only: bool,
+    profile: SiteProfile | None = None,
+    layout: str | None = None,
+    learn: bool = False,
+) -> Extracted:
+    """``extract_page`` of a page as fetched: decompressed and decoded here, in the worker,
+    not on the reactor's thread (PageError when it cannot be read)."""
+    return extract_page(page_text(page), url, rules, stories_only, profile, layout, learn)
 
 
 # cssselect's XPath for ".name" tests every element with normalize-space() and concat(); a

@@ -9,6 +9,8 @@ from __future__ import annotations
 import codecs
 import logging
 import re
+import zlib
+from typing import TYPE_CHECKING
 
 import charset_normalizer
 import lxml.html
@@ -19,6 +21,9 @@ from w3lib.encoding import (
     read_bom,
     to_unicode,
 )
+
+if TYPE_CHECKING:
+    from crawler.story import Page
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +45,74 @@ _PARSER = lxml.html.HTMLParser(
 _XML_DECLARATION_RE = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _CONTROL_BYTES = bytes(range(0x00, 0x09)) + b"\x0b\x0c" + bytes(range(0x0E, 0x20))
 _NON_CHARACTERS = (b"\xef\xbf\xbe", b"\xef\xbf\xbf")  # U+FFFE and U+FFFF
+
+
+class PageError(ValueError):
+    """A fetched page that cannot be read: a broken or unknown compression, or one that
+    decompresses to more than the crawl's DOWNLOAD_MAXSIZE."""
+
+
+# Content-Encodings a page may still carry when it reaches extraction, and zlib's window
+# bits for each (47: a gzip or zlib header, detected).
+_ZLIB_WBITS = {"gzip": 47, "x-gzip": 47, "deflate": 15}
+_CHUNK = 256 * 1024
+
+
+def page_text(page: Page) -> str:
+    """The text of a fetched page: decompressed (within its ``max_size``), then decoded with
+    ``decode_html``."""
+    body = page.body
+    if page.content_encoding:
+        body = decompress(body, page.content_encoding, page.max_size)
+    return decode_html(body, page.content_type)
+
+
+def decompress(body: bytes, encoding: str, max_size: int = 0) -> bytes:
+    """``body`` with its Content-Encoding (gzip or deflate) undone; PageError when it is
+    broken, unknown, or would exceed ``max_size`` bytes (0: no cap), which is checked as the
+    output grows, so a compression bomb costs no more than ``max_size``."""
+    name = encoding.strip().lower()
+    if name not in _ZLIB_WBITS:
+        raise PageError(f"unsupported Content-Encoding {encoding[:40]!r}")
+    try:
+        return _inflate(body, _ZLIB_WBITS[name], max_size)
+    except zlib.error as exc:
+        if name != "deflate":
+            raise PageError(f"broken {name} body: {exc}") from None
+    try:  # "deflate" sent as a raw stream, without zlib's header, as some servers do
+        return _inflate(body, -15, max_size)
+    except zlib.error as exc:
+        raise PageError(f"broken deflate body: {exc}") from None
+
+
+def _inflate(body: bytes, wbits: int, max_size: int) -> bytes:
+    """Decompress one stream, or several gzip members one after another, chunk by chunk. A
+    stream cut short gives what it holds, as browsers and Scrapy show a truncated page."""
+    cap = max_size or 2**62
+    out = bytearray()
+    data = body
+    while data:
+        stream = zlib.decompressobj(wbits)
+        try:
+            while data:
+                out += stream.decompress(data, _CHUNK)
+                if len(out) > cap:
+                    raise PageError(_too_large(max_size))
+                data = stream.unconsumed_tail
+            out += stream.flush()  # what a stream that ended with its input still holds
+        except zlib.error:
+            if not out:
+                raise
+            logger.debug("a compressed page ends early (%d B read)", len(out))
+            break
+        if len(out) > cap:
+            raise PageError(_too_large(max_size))
+        data = stream.unused_data if stream.eof else b""
+    return bytes(out)
+
+
+def _too_large(max_size: int) -> str:
+    return f"larger than DOWNLOAD_MAXSIZE ({max_size} B) once decompressed"
 
 
 def decode_html(data: bytes, content_type: str | None = None) -> str:

@@ -21,7 +21,7 @@ import pipelines.extract
 from crawler.extract import pool
 from crawler.extract.article import SiteRules
 from crawler.extract.pool import ExtractPool, WorkerCrashed
-from crawler.story import Story
+from crawler.story import Page, Story
 from pipelines.extract import ExtractPipeline, extract_workers
 from replica.bulk import BulkServer, bulk
 from replica.server import ReplicaServer
@@ -235,7 +235,7 @@ def story(n: int) -> Story:
     html = (
         f"<html><body><article><h1>Story {n}</h1><p>Body of story {n}.</p></article></body></html>"
     )
-    return Story(url=f"https://news.test/{n}", site="s", html=html)
+    return Story(url=f"https://news.test/{n}", site="s", page=Page.of_text(html))
 
 
 def test_pipeline_counts_a_page_that_kills_workers_as_failed(
@@ -247,7 +247,7 @@ def test_pipeline_counts_a_page_that_kills_workers_as_failed(
     pipeline.open_spider()
 
     async def scenario() -> list[Story]:
-        monkeypatch.setattr(pipelines.extract, "extract_page", crash)
+        monkeypatch.setattr(pipelines.extract, "extract_fetched", crash)
         with pytest.raises(DropItem, match="^extraction failed") as raised:
             await pipeline.process_item(story(0))
         assert raised.value.log_level == "ERROR"

@@ -13,7 +13,7 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
 from crawler.extract.article import SiteRules, _selector, block_texts, extract_article
-from crawler.story import Story
+from crawler.story import Page, Story
 from pipelines.extract import ExtractPipeline
 
 URL = "https://news.test/2025/10/story/"
@@ -223,7 +223,7 @@ def run_pipeline_on(
     pipeline = ExtractPipeline.from_crawler(crawler)
     pipeline.open_spider()
     hints = {"language": "xx", "author": "Hint"} if hints is None else hints
-    item = Story(url=URL, site="s", html=html, hints=hints, evidence=evidence)
+    item = Story(url=URL, site="s", page=Page.of_text(html), hints=hints, evidence=evidence)
     try:
         return asyncio.run(pipeline.process_item(item)), crawler.stats.get_stats()
     except DropItem as exc:
@@ -235,7 +235,7 @@ def test_pipeline_fills_the_item_and_drops_the_page() -> None:
     item = run_pipeline(story_page())
     assert item.title == "Corridor opens next spring"
     assert item.author == "Leyla Aliyeva" and item.language == "en"
-    assert item.html == ""
+    assert item.page is None
 
 
 def test_pipeline_drops_non_stories_at_info_level() -> None:
@@ -329,7 +329,7 @@ def test_a_page_outside_the_story_container_is_no_story_while_the_rules_fit_the_
     about = redesigned('<meta property="og:type" content="article">', text="About us. " * 60)
 
     def process(html: str, evidence: str = "pattern") -> Story:
-        item = Story(url=URL, site="s", html=html, evidence=evidence)
+        item = Story(url=URL, site="s", page=Page.of_text(html), evidence=evidence)
         return asyncio.run(pipeline.process_item(item))
 
     assert process(about).title == "Corridor opens"  # no page fit the rules yet: a story

@@ -12,7 +12,7 @@ from scrapy.utils.test import get_crawler
 from crawler.config import parse_config
 from crawler.db import connect, site_profiles
 from crawler.extract.site_profile import SiteProfile
-from crawler.story import LISTED, Story
+from crawler.story import LISTED, Page, Story
 from pipelines.extract import ExtractPipeline
 
 DISCLAIMER = "Disclaimer: the views expressed here are not investment advice of any kind at all."
@@ -64,7 +64,7 @@ def crawl(tmp_path: Path, numbers: range) -> list[Story]:
         items = []
         for n in numbers:
             url = f"https://herald.test/story-{n}/"
-            item = Story(url=url, site="herald", html=page(n), evidence=LISTED)
+            item = Story(url=url, site="herald", page=Page.of_text(page(n)), evidence=LISTED)
             items.append(await pipeline.process_item(item))
         await pipeline.close_spider()
         return items
