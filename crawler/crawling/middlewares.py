@@ -61,7 +61,11 @@ class StoryCompressionMiddleware(HttpCompressionMiddleware):
     ) -> Request | Response:
         # ``spider``: Scrapy's signature, which no longer passes one.
         if request.meta.get(KEEP_COMPRESSED) and self._keeps(request, response):
-            return response.replace(cls=Response)
+            if type(response) is Response:
+                return response
+            # A plain Response of the same answer (replace() would pass a TextResponse's
+            # encoding along, which a Response does not take).
+            return Response(**{name: getattr(response, name) for name in Response.attributes})
         return super().process_response(request, response)
 
     @staticmethod

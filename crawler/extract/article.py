@@ -15,7 +15,6 @@ This module imports no Scrapy: it is what the extraction pool's worker processes
 from __future__ import annotations
 
 import copy
-import json
 import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -146,7 +145,7 @@ def extract_article(
     found: dict[str, bool] = {}
     found["container"] = bool(rules.story and _select(tree, rules.story))
     is_story = found["container"] or md.is_article
-    page_type = _page_type(tree, md)
+    page_type = _page_type(md)
     if stories_only and not is_story:
         return Extracted(
             title=md.title or "",
@@ -207,45 +206,18 @@ def _matched(declared: tuple[str, ...], fallbacks: tuple[str, ...]) -> str:
     return NONE if len(fallbacks) == len(declared) else PARTIAL
 
 
-def _page_type(tree: lxml_html.HtmlElement, md: Metadata) -> str | None:
+def _page_type(md: Metadata) -> str | None:
     """What the page says it is: "article" (a JSON-LD article type, else og:type=article),
     "webpage" (JSON-LD that describes the page with no article type, as SEO plugins mark
     static pages, whatever their og:type says), another og:type ("website", "profile"...), or
     None when it says nothing."""
-    types = _ld_types(tree)
-    if types & ARTICLE_TYPES:
+    if md.ld_types & ARTICLE_TYPES:
         return "article"
-    if types & WEB_PAGE_TYPES:
+    if md.ld_types & WEB_PAGE_TYPES:
         return "webpage"
     if md.is_article:
         return "article"
-    for el in tree.iter("meta"):
-        if (el.get("property") or el.get("name") or "").strip().lower() == "og:type":
-            return (el.get("content") or "").strip().lower() or None
-    return None
-
-
-def _ld_types(tree: lxml_html.HtmlElement) -> set[str]:
-    """Every schema.org @type the page's JSON-LD names, in @graph and lists too."""
-    found: set[str] = set()
-    for script in tree.iter("script"):
-        if (script.get("type") or "").lower() != "application/ld+json":
-            continue
-        try:
-            todo = [json.loads(script.text or "")]
-        except ValueError:
-            continue
-        while todo:
-            node = todo.pop()
-            if isinstance(node, list):
-                todo.extend(node)
-            elif isinstance(node, dict):
-                kind = node.get("@type")
-                found.update(
-                    k for k in (kind if isinstance(kind, list) else [kind]) if isinstance(k, str)
-                )
-                todo.extend(v for v in node.values() if isinstance(v, (list, dict)))
-    return found
+    return md.og_type
 
 
 def extract_page(

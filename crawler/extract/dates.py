@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import re
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import Any
@@ -117,7 +117,7 @@ _LABEL_CHARS = 60
 # How much text after the headline is read for a dateline.
 _DATELINE_CHARS = 150
 _MARKED_PUBLISHED = etree.XPath("//@itemprop[. = 'datePublished']/.. | //@pubdate/..")
-_TIME_PUBLISHED = etree.XPath("//time[@datetime][contains(@class, 'publish')]")
+_PUBLISH = "publish"  # in the class of a <time datetime> that dates the page's publication
 _COMMENTS_RE = re.compile(r"comment|disqus|forum|repl(?:y|ies)", re.IGNORECASE)
 # Dates in URL paths: /2023/11/08/, /2023/11/, /20231108/, -2023-11-08-.
 _URL_DATE_RE = re.compile(
@@ -239,24 +239,37 @@ def page_dates(
     tz: str | None = None,
     *,
     objects: list[dict[str, Any]] | None = None,
+    meta: dict[str, list[str]] | None = None,
+    times: list[lxml_html.HtmlElement] | None = None,
     html: str | None = None,
     headline: lxml_html.HtmlElement | None = None,
     fallback: bool = True,
 ) -> PageDates:
     """The publication and modification dates of a page (see the module docstring).
 
-    ``objects`` are the page's JSON-LD objects when the caller has them; ``headline`` the
+    ``objects`` (the page's JSON-LD objects), ``meta`` (its meta tags, ``meta_tags``) and
+    ``times`` (its ``<time>`` elements) are given when the caller has them; ``headline`` the
     headline element, under which a dateline is looked for when the markup states no
     date; ``fallback`` runs htmldate when nothing else gave a publication date, on ``html``
     (the decoded page) when given: htmldate also reads comments, which the parsed tree
     has lost.
     """
     objects = json_ld_objects(tree) if objects is None else objects
-    meta = meta_tags(tree)
-    published = published_candidates(tree, objects, meta)
+    meta = meta_tags(tree) if meta is None else meta
+    times = list(tree.iter("time")) if times is None else times
+    published = published_candidates(tree, objects, meta, times)
     modified = modified_candidates(objects, meta)
     printed = dateline(headline, url) if headline is not None else None
-    everything = [*published, *modified, *_time_elements(tree), *([printed] if printed else [])]
+    known: list[list[Candidate]] = []
+
+    def everything() -> list[Candidate]:
+        # Every date of the page, for localizing one that lacks its offset: a page lists
+        # dozens of <time> elements (related stories), and most chosen dates need none.
+        if not known:
+            extra = [printed] if printed else []
+            known.append([*published, *modified, *_time_elements(times), *extra])
+        return known[0]
+
     strong = [c for c in published if c.source not in _WEAK_SOURCES]
     same_event = [*published, *([printed] if printed else [])]
     chosen = _localized(strong[0], everything, same_event) if strong else printed
@@ -277,7 +290,10 @@ def page_dates(
 
 
 def published_candidates(
-    tree: lxml_html.HtmlElement, objects: list[dict[str, Any]], meta: dict[str, list[str]]
+    tree: lxml_html.HtmlElement,
+    objects: list[dict[str, Any]],
+    meta: dict[str, list[str]],
+    times: list[lxml_html.HtmlElement],
 ) -> list[Candidate]:
     """Every publication date the page's markup states, most trusted first."""
     found: list[Candidate] = []
@@ -290,16 +306,19 @@ def published_candidates(
     for name in PUBLISHED_META:
         for value in meta.get(name, ()):
             _add(found, f"meta {name}", value)
-    found.extend(_agreeing(_marked(tree, _MARKED_PUBLISHED, "itemprop", "content")))
-    found.extend(_agreeing(_marked(tree, _TIME_PUBLISHED, "time.published")))
+    found.extend(_agreeing(_marked(_MARKED_PUBLISHED(tree), "itemprop", "content")))
+    published = [
+        t for t in times if t.get("datetime") is not None and _PUBLISH in t.get("class", "")
+    ]
+    found.extend(_agreeing(_marked(published, "time.published")))
     return found
 
 
 def _marked(
-    tree: lxml_html.HtmlElement, xpath: etree.XPath, source: str, attribute: str = "datetime"
+    elements: list[lxml_html.HtmlElement], source: str, attribute: str = "datetime"
 ) -> list[Candidate]:
     found: list[Candidate] = []
-    for element in xpath(tree):
+    for element in elements:
         if not _in_comments(element):
             _add(found, source, element.get("datetime") or element.get(attribute))
     return found
@@ -332,9 +351,9 @@ def modified_candidates(
     return found
 
 
-def _time_elements(tree: lxml_html.HtmlElement) -> list[Candidate]:
+def _time_elements(times: list[lxml_html.HtmlElement]) -> list[Candidate]:
     found: list[Candidate] = []
-    for element in tree.iter("time"):
+    for element in times:
         _add(found, "time", element.get("datetime"))
     return found
 
@@ -346,27 +365,29 @@ def _add(found: list[Candidate], source: str, value: str | None) -> None:
 
 
 def _localized(
-    chosen: Candidate, others: list[Candidate], same_event: list[Candidate]
+    chosen: Candidate, dated: Callable[[], list[Candidate]], same_event: list[Candidate]
 ) -> Candidate:
     """``chosen`` with the local offset the page gives the same moment.
 
-    A UTC value takes the offset of an aware source (``others``) stating the same instant
-    with another offset, or of a naive source stating the same event (``same_event``: the
-    other publication dates, the dateline) whose wall-clock time is a whole number of
-    quarter hours away, seconds equal (the local time the page shows). A naive value takes
-    the offset of an aware source stating the same wall-clock time.
+    A UTC value takes the offset of an aware date of the page (``dated()``, asked for only
+    when needed) stating the same instant with another offset, or of a naive source stating
+    the same event (``same_event``: the other publication dates, the dateline) whose
+    wall-clock time is a whole number of quarter hours away, seconds equal (the local time
+    the page shows). A naive value takes the offset of an aware date stating the same
+    wall-clock time.
     """
     value = chosen.value
     if not isinstance(value, datetime):
         return chosen
+    if value.tzinfo is not None and _offset(value) != timedelta(0):
+        return chosen
+    others = dated()
     if value.tzinfo is None:
         for other in others:
             local = other.value
             aware = isinstance(local, datetime) and local.tzinfo is not None
             if aware and isinstance(local, datetime) and local.replace(tzinfo=None) == value:
                 return Candidate(chosen.source, local)
-        return chosen
-    if _offset(value) != timedelta(0):
         return chosen
     for other in [*others, *same_event]:
         offset = _offset_between(other.value, value, naive_too=other in same_event)

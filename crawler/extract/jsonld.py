@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from lxml import html as lxml_html
@@ -35,16 +35,48 @@ _CONTROL_RE = re.compile(r"[\x00-\x1f]")
 _TRAILING_COMMA_RE = re.compile(r",\s*([}\]])")
 
 
-def json_ld_objects(tree: lxml_html.HtmlElement) -> list[dict[str, Any]]:
+def json_ld_objects(
+    tree: lxml_html.HtmlElement, scripts: Iterable[lxml_html.HtmlElement] | None = None
+) -> list[dict[str, Any]]:
     """Every JSON-LD object of the page, ``@graph`` members and list items flattened, in
-    document order; scripts that do not parse are skipped."""
-    found: list[dict[str, Any]] = []
-    for script in tree.iter("script"):
+    document order; scripts that do not parse are skipped. ``scripts``: the page's
+    ``<script>`` elements, when the caller has them."""
+    return objects_of(json_ld_data(tree, scripts))
+
+
+def json_ld_data(
+    tree: lxml_html.HtmlElement, scripts: Iterable[lxml_html.HtmlElement] | None = None
+) -> list[object]:
+    """The parsed JSON of each JSON-LD script of the page that parses, in document order."""
+    found: list[object] = []
+    for script in tree.iter("script") if scripts is None else scripts:
         if (script.get("type") or "").strip().lower() != "application/ld+json":
             continue
         data = _loads(script.text or "")
         if data is not None:
-            found.extend(_walk(data))
+            found.append(data)
+    return found
+
+
+def objects_of(data: list[object]) -> list[dict[str, Any]]:
+    """The JSON-LD objects of parsed scripts, ``@graph`` members and list items flattened."""
+    return [obj for item in data for obj in _walk(item)]
+
+
+def named_types(data: list[object]) -> set[str]:
+    """Every schema.org @type parsed JSON-LD names, nested objects included."""
+    found: set[str] = set()
+    todo = list(data)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, list):
+            todo.extend(node)
+        elif isinstance(node, dict):
+            kind = node.get("@type")
+            found.update(
+                k for k in (kind if isinstance(kind, list) else [kind]) if isinstance(k, str)
+            )
+            todo.extend(v for v in node.values() if isinstance(v, (list, dict)))
     return found
 
 
@@ -111,11 +143,14 @@ def text_value(value: object) -> str | None:
     return None
 
 
-def meta_tags(tree: lxml_html.HtmlElement) -> dict[str, list[str]]:
+def meta_tags(
+    tree: lxml_html.HtmlElement, metas: Iterable[lxml_html.HtmlElement] | None = None
+) -> dict[str, list[str]]:
     """``<meta>`` contents by lower-cased ``property``/``name``/``itemprop``, every value of
-    a repeated key in document order."""
+    a repeated key in document order. ``metas``: the page's ``<meta>`` elements, when the
+    caller has them."""
     found: dict[str, list[str]] = {}
-    for el in tree.iter("meta"):
+    for el in tree.iter("meta") if metas is None else metas:
         content = el.get("content")
         if content is None or not content.strip():
             continue

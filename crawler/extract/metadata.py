@@ -21,13 +21,20 @@ from crawler.extract.authors import page_authors
 from crawler.extract.jsonld import (
     ARTICLE_TYPES,
     article_object,
-    json_ld_objects,
+    json_ld_data,
     meta_tags,
+    named_types,
+    objects_of,
     text_value,
 )
 from crawler.extract.titles import clean_title, headline, site_names
 
 logger = logging.getLogger(__name__)
+
+# The elements the metadata reads by tag, collected in one walk over the page: a walk costs
+# about as much as reading what it finds, and each reader walking the page for its own tag
+# made the metadata the costliest step of extraction.
+_INDEXED_TAGS = ("script", "meta", "link", "title", "time")
 
 __all__ = ["ARTICLE_TYPES", "Metadata", "language_code", "page_metadata", "to_iso"]
 
@@ -47,6 +54,8 @@ class Metadata:
     # (crawler.extract.site_profile).
     raw_title: str | None = None
     site_names: set[str] = field(default_factory=set)
+    ld_types: set[str] = field(default_factory=set)  # every @type its JSON-LD names
+    og_type: str | None = None  # the first og:type meta tag's value, lower-cased
 
 
 def page_metadata(
@@ -64,25 +73,38 @@ def page_metadata(
     decoded page, for the date fallback (htmldate); ``title_affixes`` the affixes learned
     from the site's titles; ``date_fallback`` False skips htmldate (pages that are not
     stories)."""
-    objects = json_ld_objects(tree)
-    meta = meta_tags(tree)
+    tags: dict[str, list[lxml_html.HtmlElement]] = {tag: [] for tag in _INDEXED_TAGS}
+    for element in tree.iter(*_INDEXED_TAGS):
+        tags[element.tag].append(element)
+    data = json_ld_data(tree, tags["script"])
+    objects = objects_of(data)
+    meta = meta_tags(tree, tags["meta"])
     ld = article_object(objects)
     names = site_names(objects, meta, url)
     titles = _metadata_titles(tree, ld, meta)
-    found = headline(tree, titles, names, url, title_affixes, _html_title(tree))
-    md = Metadata(site_names=names)
+    html_title = _html_title(tags["title"])
+    found = headline(tree, titles, names, url, title_affixes, html_title)
+    md = Metadata(site_names=names, ld_types=named_types(data), og_type=_og_type(tags["meta"]))
     md.title = found.text or None
-    md.raw_title = clean_title(_html_title(tree)) or None
+    md.raw_title = clean_title(html_title) or None
     md.author = page_authors(tree, objects, ld, meta, names, url, found.element)
     when = dates.page_dates(
-        tree, url, tz, objects=objects, html=html, headline=found.element, fallback=date_fallback
+        tree,
+        url,
+        tz,
+        objects=objects,
+        meta=meta,
+        times=tags["time"],
+        html=html,
+        headline=found.element,
+        fallback=date_fallback,
     )
     md.published, md.modified = when.published, when.modified
     md.language = language_code(
         _first(tree.get("lang"), text_value(ld.get("inLanguage")), _meta(meta, "og:locale"))
     )
     md.description = _first(_meta(meta, "og:description"), _meta(meta, "description"))
-    md.canonical = _first(_canonical_link(tree), _meta(meta, "og:url"))
+    md.canonical = _first(_canonical_link(tags["link"]), _meta(meta, "og:url"))
     md.body = text_value(ld.get("articleBody"))
     md.is_article = bool(ld) or (_meta(meta, "og:type") or "").lower() == "article"
     return md
@@ -132,13 +154,19 @@ def _first(*values: object) -> str | None:
     return None
 
 
-def _html_title(tree: lxml_html.HtmlElement) -> str | None:
-    title = tree.find(".//title")
-    return " ".join(title.text_content().split()) if title is not None else None
+def _html_title(titles: list[lxml_html.HtmlElement]) -> str | None:
+    return " ".join(titles[0].text_content().split()) if titles else None
 
 
-def _canonical_link(tree: lxml_html.HtmlElement) -> str | None:
-    for link in tree.iter("link"):
+def _canonical_link(links: list[lxml_html.HtmlElement]) -> str | None:
+    for link in links:
         if "canonical" in (link.get("rel") or "").lower().split():
             return link.get("href")
+    return None
+
+
+def _og_type(metas: list[lxml_html.HtmlElement]) -> str | None:
+    for el in metas:
+        if (el.get("property") or el.get("name") or "").strip().lower() == "og:type":
+            return (el.get("content") or "").strip().lower() or None
     return None

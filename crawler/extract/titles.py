@@ -201,7 +201,7 @@ def headline(
         return reworded
     if strong:
         return Headline(strong[0], None, "metadata")
-    first = tree.find(".//h1")
+    first = next(tree.iter("h1"), None)
     if first is not None and clean_title(first.text_content()):
         return Headline(strip_site(clean_title(first.text_content()), names, url), first, "h1")
     return Headline(weak, None, "title" if weak else "")
