@@ -2,7 +2,8 @@
 crawl's stats (the run's row is written by ``crawler.crawling.run_record``).
 
 Matching and the queueing of alerts happen inside the same transaction as the story
-(``crawler.db.stories``), so a killed crawl leaves either all of a story or none of it.
+(``crawler.db.stories``), so a killed crawl leaves either all of a story or none of it; the
+watches run once per batch, not once per story.
 
 Every database call runs on one writer thread of the pipeline's own, which also owns the
 connection (SQLite connections stay on the thread that opened them). A batch costs ~1 ms of
@@ -26,7 +27,7 @@ from scrapy.exceptions import NotConfigured
 
 from crawler.crawling import run_record as record
 from crawler.db import connect, transaction
-from crawler.db.stories import SaveContext, Saved, save_story
+from crawler.db.stories import SaveContext, Saved, save_stories
 from crawler.story import Story
 
 logger = logging.getLogger(__name__)
@@ -99,7 +100,7 @@ class StorePipeline:
         assert self.db is not None
         try:
             with transaction(self.db):
-                return [save_story(self.db, story, self.ctx) for story in batch]
+                return save_stories(self.db, batch, self.ctx)
         except Exception:
             logger.exception("could not save %d stories of %s", len(batch), self.crawler.spider)
             return None

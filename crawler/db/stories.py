@@ -14,7 +14,7 @@ import sqlite_utils
 
 from crawler.db import near_duplicates
 from crawler.db.connection import utcnow
-from crawler.db.matching import WatchQuery, index_article, match_article
+from crawler.db.matching import Match, WatchQuery, index_article, match_articles
 from crawler.db.outbox import alerted_channels, enqueue_routed
 from crawler.dedup.fingerprints import content_hash
 from crawler.dedup.normalize import normalize
@@ -68,10 +68,50 @@ def find_article(db: sqlite_utils.Database, urls: Sequence[str]) -> dict | None:
 
 def save_story(db: sqlite_utils.Database, story: Story, ctx: SaveContext) -> Saved:
     """Store one story; call inside a transaction."""
-    existing = find_article(db, [story.url, *story.aliases])
+    return save_stories(db, [story], ctx)[0]
+
+
+@dataclass(frozen=True)
+class _Written:
+    """A story whose rows are written, waiting for its matches and alerts."""
+
+    outcome: str
+    article_id: int
+    version: int = 0  # 0: nothing new to match (unchanged)
+    duplicate: bool = False  # a copy of another stored story: matched, never alerted
+
+
+def save_stories(
+    db: sqlite_utils.Database, stories: Sequence[Story], ctx: SaveContext
+) -> list[Saved]:
+    """Store stories in order; call inside a transaction. Their rows are written one by one
+    (a story may be a duplicate of one before it), then the watches run once over all that
+    are new or changed (``match_articles``), then each one's matches and alerts are
+    recorded."""
     now = utcnow()
+    saved: list[Saved] = []
+    written: list[_Written] = []
+    for story in stories:
+        existing = find_article(db, [story.url, *story.aliases])
+        if existing is not None and any(w.article_id == existing["id"] for w in written):
+            # The same story twice: the first is matched on its own text, as if alone.
+            saved += _match_and_finish(db, written, ctx, now)
+            written = []
+        written.append(_write(db, story, existing, now))
+    return saved + _match_and_finish(db, written, ctx, now)
+
+
+def _match_and_finish(
+    db: sqlite_utils.Database, written: list[_Written], ctx: SaveContext, now: str
+) -> list[Saved]:
+    fresh = [w.article_id for w in written if w.version]
+    found = match_articles(db.conn, fresh, ctx.watches) if fresh and ctx.watches else {}
+    return [_finish(db, w, found.get(w.article_id, []), ctx, now) for w in written]
+
+
+def _write(db: sqlite_utils.Database, story: Story, existing: dict | None, now: str) -> _Written:
     if existing is None:
-        return _insert(db, story, ctx, now)
+        return _insert(db, story, now)
     _remember_aliases(db, existing["id"], [story.url, *story.aliases])
     if story.not_modified or _same_story(existing, story):
         db.execute(
@@ -79,8 +119,28 @@ def save_story(db: sqlite_utils.Database, story: Story, ctx: SaveContext) -> Sav
             "etag = coalesce(?, etag), last_modified = coalesce(?, last_modified) WHERE id = ?",
             (now, now, story.etag, story.last_modified, existing["id"]),
         )
-        return Saved(UNCHANGED, existing["id"])
-    return _new_version(db, existing, story, ctx, now)
+        return _Written(UNCHANGED, existing["id"])
+    return _new_version(db, existing, story, now)
+
+
+def _finish(
+    db: sqlite_utils.Database, written: _Written, found: list[Match], ctx: SaveContext, now: str
+) -> Saved:
+    """Record a written story's matches and queue its alerts."""
+    article_id, version = written.article_id, written.version
+    if not version:
+        return Saved(written.outcome, article_id)
+    # Channels that showed the story before this version, read before it is queued anywhere.
+    alerted = alerted_channels(db, article_id) if written.outcome == CHANGED else set()
+    matched = _record_matches(db, article_id, version, found, now)
+    if written.duplicate:
+        return Saved(DUPLICATE if written.outcome == NEW else written.outcome, article_id, matched)
+    # An edit of a story a channel already alerted on is a "changed" alert there; to a
+    # channel that has not shown the story (it only now matches a watch routed there), it is
+    # news.
+    routed = {c: ("changed" if c in alerted else "new", w) for c, w in ctx.route(matched).items()}
+    enqueue_routed(db, article_id, version, routed)
+    return Saved(written.outcome, article_id, matched)
 
 
 def _same_story(existing: dict, story: Story) -> bool:
@@ -96,7 +156,7 @@ def _same_story(existing: dict, story: Story) -> bool:
     return content_hash(existing["title"], "\n\n".join(kept)) == story.content_hash
 
 
-def _insert(db: sqlite_utils.Database, story: Story, ctx: SaveContext, now: str) -> Saved:
+def _insert(db: sqlite_utils.Database, story: Story, now: str) -> _Written:
     duplicate_of = _duplicate_of(db, story)
     cur = db.execute(
         "INSERT INTO articles (url, site, title, author, published, modified, language, "
@@ -128,17 +188,10 @@ def _insert(db: sqlite_utils.Database, story: Story, ctx: SaveContext, now: str)
     _add_version(db, article_id, 1, story, now)
     index_article(db.conn, article_id, story.title, story.text, story.language)
     _index_near_duplicates(db, article_id, story)
-    matched = _record_matches(db, article_id, 1, ctx, now)
-    if duplicate_of is not None:
-        return Saved(DUPLICATE, article_id, matched)
-    routed = ctx.route(matched)
-    enqueue_routed(db, article_id, 1, {c: ("new", w) for c, w in routed.items()})
-    return Saved(NEW, article_id, matched)
+    return _Written(NEW, article_id, 1, duplicate=duplicate_of is not None)
 
 
-def _new_version(
-    db: sqlite_utils.Database, existing: dict, story: Story, ctx: SaveContext, now: str
-) -> Saved:
+def _new_version(db: sqlite_utils.Database, existing: dict, story: Story, now: str) -> _Written:
     article_id, version = existing["id"], existing["version"] + 1
     db.execute(
         "UPDATE articles SET title = ?, author = coalesce(?, author), "
@@ -166,17 +219,7 @@ def _new_version(
     _add_version(db, article_id, version, story, now)
     language = story.language or existing["language"]
     index_article(db.conn, article_id, story.title, story.text, language)
-    alerted = alerted_channels(db, article_id)
-    matched = _record_matches(db, article_id, version, ctx, now)
-    if existing["duplicate_of"] is None:
-        # An edit of a story a channel already alerted on is a "changed" alert there; to a
-        # channel that has not shown the story (it only now matches a watch routed there),
-        # it is news.
-        routed = {
-            c: ("changed" if c in alerted else "new", w) for c, w in ctx.route(matched).items()
-        }
-        enqueue_routed(db, article_id, version, routed)
-    return Saved(CHANGED, article_id, matched)
+    return _Written(CHANGED, article_id, version, duplicate=existing["duplicate_of"] is not None)
 
 
 def _add_version(
@@ -199,10 +242,9 @@ def _remember_aliases(db: sqlite_utils.Database, article_id: int, urls: Sequence
 
 
 def _record_matches(
-    db: sqlite_utils.Database, article_id: int, version: int, ctx: SaveContext, now: str
+    db: sqlite_utils.Database, article_id: int, version: int, found: list[Match], now: str
 ) -> tuple[str, ...]:
-    """Match the stored version against every watch; keep one row per story and watch."""
-    found = match_article(db.conn, article_id, ctx.watches)
+    """Keep one row per story and watch the stored version matches."""
     for m in found:
         db.execute(
             "INSERT INTO matches (article_id, watch, snippet, version, matched_at, matched_form) "
