@@ -38,8 +38,9 @@ KEEP_COMPRESSED = "newsmon_keep_compressed"
 # Content-Encodings an extraction worker undoes (crawler.extract.html.decompress).
 _KEPT_ENCODINGS = {b"gzip", b"x-gzip", b"deflate"}
 # How much of a page's start is inflated to look for a meta refresh, which Scrapy's
-# MetaRefreshMiddleware looks for in the first 4,096 characters.
-_HEAD_BYTES = 16 * 1024
+# MetaRefreshMiddleware looks for in the first 4,096 characters: 4,096 bytes when they are
+# ASCII, else up to four bytes a character.
+_HEAD_CHARS = 4096
 _META_REFRESH_RE = re.compile(rb"<meta[^>]+http-equiv\s*=\s*[\"']?\s*refresh", re.IGNORECASE)
 
 
@@ -84,12 +85,17 @@ class StoryCompressionMiddleware(HttpCompressionMiddleware):
 
 
 def _inflated_head(body: bytes, encoding: bytes) -> bytes:
+    head = _inflated(body, encoding, _HEAD_CHARS)
+    return head if head.isascii() else _inflated(body, encoding, 4 * _HEAD_CHARS)
+
+
+def _inflated(body: bytes, encoding: bytes, size: int) -> bytes:
     if encoding != b"deflate":
-        return zlib.decompressobj(47).decompress(body, _HEAD_BYTES)
+        return zlib.decompressobj(47).decompress(body, size)
     try:
-        return zlib.decompressobj(15).decompress(body, _HEAD_BYTES)
+        return zlib.decompressobj(15).decompress(body, size)
     except zlib.error:  # a raw deflate stream, as some servers send
-        return zlib.decompressobj(-15).decompress(body, _HEAD_BYTES)
+        return zlib.decompressobj(-15).decompress(body, size)
 
 
 class RetryAfterMiddleware:

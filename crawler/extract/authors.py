@@ -90,13 +90,15 @@ def page_authors(
     """The story's author names joined with ", ", or None (see the module docstring).
     ``site`` are the names of the site and publisher, which are never an author."""
     site = list(site)
+    # Most trusted first, each looked for only when the ones before gave no name: the
+    # markup searches walk the whole page.
     for candidates in (
-        _json_ld_authors(article, objects),
-        [v for key in AUTHOR_META for v in meta.get(key, ())],
-        _marked_authors(tree),
-        _byline_sentences(tree, headline),
+        lambda: _json_ld_authors(article, objects),
+        lambda: [v for key in AUTHOR_META for v in meta.get(key, ())],
+        lambda: _marked_authors(tree),
+        lambda: _byline_sentences(tree, headline),
     ):
-        names = clean_names(candidates, site, url)
+        names = clean_names(candidates(), site, url)
         if names:
             return ", ".join(names[:_MAX_AUTHORS])
     return None

@@ -109,7 +109,6 @@ _EDGE_BLOCKS = 2
 # A list is navigation when at least this share of its items is wholly a link.
 _LINK_LIST_SHARE = 0.8
 
-_WORD_RE = re.compile(r"\w+")
 
 _BLOCK_TAGS = frozenset({"lb", "p", "item", "head", "quote", "row", "cell", "list", "table"})
 
@@ -525,13 +524,8 @@ def _collapse(text: str) -> str:
     return " ".join(text.split())
 
 
-def _key(text: str) -> str:
-    """A comparison key: lower-case words only."""
-    return " ".join(_WORD_RE.findall(text.lower()))
-
-
 def _anchor_keys(tree: lxml.html.HtmlElement) -> set[str]:
-    keys = {_key(a.text_content()) for a in tree.iter("a")}
+    keys = {text_key(a.text_content()) for a in tree.iter("a")}
     keys.discard("")
     return keys
 
@@ -539,13 +533,13 @@ def _anchor_keys(tree: lxml.html.HtmlElement) -> set[str]:
 def _mark_links(blocks: list[_Block], anchors: set[str]) -> None:
     """Flag list items whose whole text is the text of one link of the page."""
     for block in blocks:
-        if block.kind == "item" and _key(block.text) in anchors:
+        if block.kind == "item" and text_key(block.text) in anchors:
             block.is_link = True
 
 
 def _link_share(text: str, anchors: set[str]) -> float:
     """The share of ``text`` that reads as the text of links of the page."""
-    padded = f" {_key(text)} "
+    padded = f" {text_key(text)} "
     if not padded.strip():
         return 0.0
     covered = bytearray(len(padded))
@@ -569,7 +563,7 @@ def _title_keys(tree: lxml.html.HtmlElement) -> set[str]:
         "//head/title/text() | //meta[@property='og:title' or @name='twitter:title']/@content"
     )
     values.extend(h1.text_content() for h1 in tree.iter("h1"))
-    return {key for key in map(_key, values) if key}
+    return {key for key in map(text_key, values) if key}
 
 
 # --- cleaning -------------------------------------------------------------------------
@@ -597,7 +591,7 @@ def _headline_blocks(blocks: list[_Block], titles: set[str]) -> set[int]:
     """The headline repeated as the first block(s): it is the title, not the body."""
     found = set()
     for index, block in enumerate(blocks[:_EDGE_BLOCKS]):
-        key = _key(block.text)
+        key = text_key(block.text)
         # A long-enough block inside a title catches "Headline | Site name" titles.
         if key and any(key == title or (len(key) > 20 and key in title) for title in titles):
             found.add(index)

@@ -114,3 +114,15 @@ def test_the_page_type_the_page_declares() -> None:
     # stories_only still says what a page declares itself, without extracting its body
     about = extract_article(new_theme("website", None), URL, RULES, stories_only=True)
     assert (about.is_story, about.page_type, about.text) == (False, "website", "")
+
+
+def test_json_ld_that_needs_cleaning_still_declares_the_page_type() -> None:
+    """The page type is read from the same JSON-LD the metadata reads, so a script with a
+    trailing comma or raw newlines in a string (common in CMS templates) counts too."""
+    sloppy = '{"@type": "NewsArticle", "headline": "A story", "articleBody": "one\ntwo",}'
+    page = (
+        f'<html><head><script type="application/ld+json">{sloppy}</script>'
+        '<meta property="og:type" content="website"></head>'
+        "<body><h1>A story</h1><p>Its text.</p></body></html>"
+    )
+    assert extract_article(page, URL).page_type == "article"
