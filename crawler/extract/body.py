@@ -558,11 +558,21 @@ def _link_share(text: str, anchors: set[str]) -> float:
 
 
 def _title_keys(tree: lxml.html.HtmlElement) -> set[str]:
-    """Comparison keys of the page's headline as given by <title>, Open Graph, Twitter, <h1>."""
-    values = tree.xpath(
-        "//head/title/text() | //meta[@property='og:title' or @name='twitter:title']/@content"
-    )
-    values.extend(h1.text_content() for h1 in tree.iter("h1"))
+    """Comparison keys of the page's headline as given by <title>, Open Graph, Twitter, <h1>
+    (one walk over the page)."""
+    values: list[str] = []
+    for element in tree.iter("title", "meta", "h1"):
+        tag = element.tag
+        if tag == "h1":
+            values.append(element.text_content())
+        elif tag == "title":
+            parent = element.getparent()
+            if parent is not None and parent.tag == "head" and element.text:
+                values.append(element.text)
+        elif element.get("property") == "og:title" or element.get("name") == "twitter:title":
+            content = element.get("content")
+            if content is not None:
+                values.append(content)
     return {key for key in map(text_key, values) if key}
 
 
