@@ -94,6 +94,7 @@ class ExtractPipeline:
         # bodies are then read from there instead of by the generic extractor.
         self.layouts: LayoutLearner | None = None
         self.shared: tuple[SiteRules | None, pool.Shared, pool.Shared] | None = None
+        self.warn_size = crawler.settings.getint("DOWNLOAD_WARNSIZE") or 2**62
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
@@ -253,6 +254,15 @@ class ExtractPipeline:
         except pool.WorkerCrashed as exc:
             self.crawler.stats.inc_value(record.outcome_key(record.EXTRACT_FAILED))
             raise DropItem(f"extraction failed ({exc}): {item.url}", log_level="ERROR") from None
+        if found.page_bytes >= self.warn_size > len(page.body):
+            # Scrapy warns of a large download as it arrives; a compressed page is only known
+            # to be large once a worker has inflated it.
+            logger.warning(
+                "%s: %d B once decompressed, over the download warn size (%d B)",
+                item.url,
+                found.page_bytes,
+                self.warn_size,
+            )
         if self.layouts is not None:
             self.layouts.observe(plans[0], found.layout_learned, found.layout_used)
             if found.layout_used:

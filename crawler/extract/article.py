@@ -30,7 +30,7 @@ from crawler.extract.body import container_blocks, container_elements, extract_b
 from crawler.extract.containers import text_key
 from crawler.extract.datelines import find_dateline
 from crawler.extract.dates import fallback_date
-from crawler.extract.html import decode_html, page_text, parse_html
+from crawler.extract.html import decode_html, inflated, parse_html
 from crawler.extract.metadata import ARTICLE_TYPES, Metadata, page_metadata, to_iso
 from crawler.extract.site_profile import SiteProfile, block_hash
 
@@ -117,6 +117,7 @@ class Extracted:
     # generic body, "" for none), None when it was not.
     layout_used: bool = False
     layout_learned: str | None = None
+    page_bytes: int = 0  # the page's size once decompressed (extract_fetched)
 
 
 def extract_article(
@@ -250,7 +251,11 @@ def extract_fetched(
 ) -> Extracted:
     """``extract_page`` of a page as fetched: decompressed and decoded here, in the worker,
     not on the reactor's thread (PageError when it cannot be read)."""
-    return extract_page(page_text(page), url, rules, stories_only, profile, layout, learn)
+    body = inflated(page)
+    text = decode_html(body, page.content_type)
+    found = extract_page(text, url, rules, stories_only, profile, layout, learn)
+    found.page_bytes = len(body)
+    return found
 
 
 # cssselect's XPath for ".name" tests every element with normalize-space() and concat(); a

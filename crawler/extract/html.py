@@ -58,13 +58,11 @@ _ZLIB_WBITS = {"gzip": 47, "x-gzip": 47, "deflate": 15}
 _CHUNK = 256 * 1024
 
 
-def page_text(page: Page) -> str:
-    """The text of a fetched page: decompressed (within its ``max_size``), then decoded with
-    ``decode_html``."""
-    body = page.body
+def inflated(page: Page) -> bytes:
+    """The bytes of a fetched page, decompressed within its ``max_size``."""
     if page.content_encoding:
-        body = decompress(body, page.content_encoding, page.max_size)
-    return decode_html(body, page.content_type)
+        return decompress(page.body, page.content_encoding, page.max_size)
+    return page.body
 
 
 def decompress(body: bytes, encoding: str, max_size: int = 0) -> bytes:

@@ -13,6 +13,7 @@ from tests.helpers import (
     StaticSite,
     article_page,
     filler,
+    lines_with,
     newsmon_measured,
     runs,
     sitemap,
@@ -41,6 +42,9 @@ def test_compressed_story_pages_are_stored_and_unreadable_ones_are_counted(
     cut = gzip.compress(big_story.encode())
     # A story page inflating to 64 MB of spaces: a few kB on the wire.
     bomb = article_page("A bomb", filler(4)).replace("</body>", " " * (64 * MIB) + "</body>")
+    large = article_page("A large story", filler(6)).replace(
+        "</head>", f"<script>var pad = '{'x' * (3 * MIB // 2)}';</script></head>"
+    )
     redirect = (
         '<html><head><meta http-equiv="refresh" content="0; url=/news/moved-here"></head>'
         "<body><p>This story has moved.</p></body></html>"
@@ -55,6 +59,7 @@ def test_compressed_story_pages_are_stored_and_unreadable_ones_are_counted(
                 gzip.compress(bomb.encode(), compresslevel=9), headers={"Content-Encoding": "gzip"}
             ),
             "/news/moved": gzipped(redirect),
+            "/news/large": gzipped(large),
         }
         site.routes.update(
             {
@@ -83,7 +88,11 @@ def test_compressed_story_pages_are_stored_and_unreadable_ones_are_counted(
             "--log-level",
             "INFO",
             "crawl",
-            env={"NEWSMON_DOWNLOAD_MAXSIZE": str(8 * MIB), "NEWSMON_EXTRACT_WORKERS": "2"},
+            env={
+                "NEWSMON_DOWNLOAD_MAXSIZE": str(8 * MIB),
+                "NEWSMON_DOWNLOAD_WARNSIZE": str(MIB),
+                "NEWSMON_EXTRACT_WORKERS": "2",
+            },
         )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.peak_kb and result.peak_kb < PEAK_LIMIT_KB, f"peak RSS {result.peak_kb} kB"
@@ -95,10 +104,13 @@ def test_compressed_story_pages_are_stored_and_unreadable_ones_are_counted(
         "A plain story",
         "A story cut short",  # what the cut page holds, as a browser would show it
         "A moved story",  # the meta refresh of a compressed page is still followed
+        "A large story",  # over the warn size once inflated: stored, with a warning
     }
     assert filler(0)[0] in titles["A gzip story"]
     assert filler(3)[0] in titles["A story cut short"]
     status, _, new, errors, error = runs(db)["zipped"]
-    assert (status, new, errors) == ("partial", 5, 1)
+    assert (status, new, errors) == ("partial", 6, 1)
     assert error is not None and "/news/bomb" in error and "DOWNLOAD_MAXSIZE" in error
     assert "story page failed" in result.stderr and "/news/bomb" in result.stderr
+    warnings = list(lines_with(result.stderr, "WARNING"))
+    assert any("/news/large" in w and "warn size" in w for w in warnings)

@@ -9,8 +9,14 @@ import zlib
 
 import pytest
 
-from crawler.extract.html import PageError, decompress, page_text
+from crawler.extract.html import PageError, decode_html, decompress, inflated
 from crawler.story import Page
+
+
+def page_text(page: Page) -> str:
+    """The text of a page as the extraction worker reads it."""
+    return decode_html(inflated(page), page.content_type)
+
 
 PAGE = "<html><head><title>Zürich</title></head><body><p>Grüße aus Zürich.</p></body></html>"
 RAW = PAGE.encode("utf-8")
