@@ -17,7 +17,7 @@ STRONG_EVIDENCE = (KNOWN, TRUSTED, LISTED)
 class Page:
     """A story page as fetched: its bytes, still compressed when ``content_encoding`` says so
     (gzip or deflate, undone up to ``max_size`` bytes, 0 for no cap, by the extraction worker:
-    ``crawler.extract.article.extract_fetched``), and the Content-Type it was served with."""
+    ``crawler.extract.article.extract_page``), and the Content-Type it was served with."""
 
     body: bytes
     content_type: str | None = None

@@ -27,7 +27,7 @@ from scrapy.settings import BaseSettings
 from crawler.crawling import run_record as record
 from crawler.db import connect, site_profiles
 from crawler.extract import pool
-from crawler.extract.article import Extracted, SiteRules, extract_fetched
+from crawler.extract.article import Extracted, SiteRules, extract_page
 from crawler.extract.html import PageError
 from crawler.extract.layouts import LayoutLearner, Plan
 from crawler.extract.site_profile import MAX_STORIES, SiteProfile, profile_from_stories
@@ -238,14 +238,14 @@ class ExtractPipeline:
 
         try:
             if self.pool is None:
-                found = extract_fetched(page, item.url, rules, stories_only, self.profile, *plan())
+                found = extract_page(page, item.url, rules, stories_only, self.profile, *plan())
             else:
                 # The same rules and profile go with every page of the run: pickled once.
                 if self.shared is None or self.shared[0] is not rules:
                     self.shared = (rules, pool.Shared(rules), pool.Shared(self.profile))
                 _, sent_rules, sent_profile = self.shared
                 args = (page, item.url, sent_rules, stories_only, sent_profile)
-                found = await self.pool.run(extract_fetched, *args, late=plan)
+                found = await self.pool.run(extract_page, *args, late=plan)
         except PageError as exc:
             # What Scrapy's own decompression would have failed the download for.
             self.crawler.stats.inc_value(record.outcome_key(record.FAILED_FETCH))

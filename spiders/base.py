@@ -304,7 +304,7 @@ class NewsSpider(SourceSpider):
             # Raw bytes, not response.text: Scrapy trusts the declared charset even when the
             # bytes contradict it, and mojibake would hide (or fake) watch matches. Still
             # compressed when StoryCompressionMiddleware left them so: the extraction worker
-            # decompresses and decodes them (crawler.extract.article.extract_fetched).
+            # decompresses and decodes them (crawler.extract.article.extract_page).
             story.page = Page(
                 response.body,
                 response_header(response, "Content-Type"),

@@ -117,7 +117,7 @@ class Extracted:
     # generic body, "" for none), None when it was not.
     layout_used: bool = False
     layout_learned: str | None = None
-    page_bytes: int = 0  # the page's size once decompressed (extract_fetched)
+    page_bytes: int = 0  # the fetched page's size once decompressed (extract_page)
 
 
 def extract_article(
@@ -222,7 +222,7 @@ def _page_type(md: Metadata) -> str | None:
 
 
 def extract_page(
-    html: str,
+    page: str | Page,
     url: str,
     rules: SiteRules | None,
     stories_only: bool,
@@ -230,32 +230,22 @@ def extract_page(
     layout: str | None = None,
     learn: bool = False,
 ) -> Extracted:
-    """``extract_article`` as the pool runs it: the result without ``paragraphs``, which the
-    pipeline does not use, so only half the text travels back between processes, and with the
-    story's fingerprints, which cost as much CPU as extraction and so belong in the workers."""
+    """``extract_article`` as the pool runs it, on a page's text or on the page as fetched
+    (decompressed and decoded here, in the worker, not on the reactor's thread; PageError when
+    it cannot be read). The result comes without ``paragraphs``, which the pipeline does not
+    use, so only half the text travels back between processes, and with the story's
+    fingerprints, which cost as much CPU as extraction and so belong in the workers."""
+    size = 0
+    if isinstance(page, str):
+        html = page
+    else:
+        body = inflated(page)
+        html, size = decode_html(body, page.content_type), len(body)
     found = extract_article(
         html, url, rules, stories_only=stories_only, profile=profile, layout=layout, learn=learn
     )
     prints = fingerprints(found.title, found.text) if found.title and found.text else None
-    return replace(found, paragraphs=[], fingerprints=prints)
-
-
-def extract_fetched(
-    page: Page,
-    url: str,
-    rules: SiteRules | None,
-    stories_only: bool,
-    profile: SiteProfile | None = None,
-    layout: str | None = None,
-    learn: bool = False,
-) -> Extracted:
-    """``extract_page`` of a page as fetched: decompressed and decoded here, in the worker,
-    not on the reactor's thread (PageError when it cannot be read)."""
-    body = inflated(page)
-    text = decode_html(body, page.content_type)
-    found = extract_page(text, url, rules, stories_only, profile, layout, learn)
-    found.page_bytes = len(body)
-    return found
+    return replace(found, paragraphs=[], fingerprints=prints, page_bytes=size)
 
 
 # cssselect's XPath for ".name" tests every element with normalize-space() and concat(); a

@@ -247,7 +247,7 @@ def test_pipeline_counts_a_page_that_kills_workers_as_failed(
     pipeline.open_spider()
 
     async def scenario() -> list[Story]:
-        monkeypatch.setattr(pipelines.extract, "extract_fetched", crash)
+        monkeypatch.setattr(pipelines.extract, "extract_page", crash)
         with pytest.raises(DropItem, match="^extraction failed") as raised:
             await pipeline.process_item(story(0))
         assert raised.value.log_level == "ERROR"
