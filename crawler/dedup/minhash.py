@@ -40,7 +40,8 @@ THRESHOLD = 0.4  # estimated Jaccard similarity from which a story is a near-dup
 
 U64 = npt.NDArray[np.uint64]
 
-_PUNCT = re.compile(r"[^\w\s]+")
+# The words of a text: runs of word characters (punctuation and spaces separate them).
+_WORDS = re.compile(r"\w+")
 _MASK32 = np.uint64(0xFFFFFFFF)
 _SIGN32 = 0x80000000
 _SIGNATURE = struct.Struct(f"<{NUM_PERM}I")
@@ -68,7 +69,7 @@ _PERM_B = _constants("newsmon-minhash-b-", NUM_PERM)[:, None]
 
 def tokens(text: str) -> list[str]:
     """The words of a story body as compared: normalized, punctuation dropped."""
-    return _PUNCT.sub(" ", normalize(text)).split()
+    return _WORDS.findall(normalize(text))
 
 
 def word_hashes(words: Sequence[str]) -> U64:
@@ -110,7 +111,7 @@ def signature(text: str) -> list[int]:
 
 def signature_of_normalized(body: str) -> list[int]:
     """:func:`signature` of a body already passed through ``fingerprint.normalize``."""
-    return minhash(word_hashes(_PUNCT.sub(" ", body).split())).tolist()
+    return minhash(word_hashes(_WORDS.findall(body))).tolist()
 
 
 def similarity(a: Sequence[int], b: Sequence[int]) -> float:

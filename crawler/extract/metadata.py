@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 # The elements the metadata reads by tag, collected in one walk over the page: a walk costs
 # about as much as reading what it finds, and each reader walking the page for its own tag
 # made the metadata the costliest step of extraction.
-_INDEXED_TAGS = ("script", "meta", "link", "title", "time")
+_INDEXED_TAGS = ("script", "meta", "link", "title", "time", "h1")
 
 __all__ = ["ARTICLE_TYPES", "Metadata", "language_code", "page_metadata", "to_iso"]
 
@@ -83,7 +83,7 @@ def page_metadata(
     names = site_names(objects, meta, url)
     titles = _metadata_titles(tree, ld, meta)
     html_title = _html_title(tags["title"])
-    found = headline(tree, titles, names, url, title_affixes, html_title)
+    found = headline(tree, titles, names, url, title_affixes, html_title, tags["h1"])
     md = Metadata(site_names=names, ld_types=named_types(data), og_type=_og_type(tags["meta"]))
     md.title = found.text or None
     md.raw_title = clean_title(html_title) or None

@@ -171,11 +171,13 @@ def headline(
     url: str | None = None,
     affixes: Iterable[str] = (),
     page_title: str | None = None,
+    h1s: list[lxml_html.HtmlElement] | None = None,
 ) -> Headline:
     """The page's headline (see the module docstring). ``metadata_titles`` are the titles
     the page's metadata gives, most trusted first (JSON-LD headline, og:title,
     twitter:title); ``page_title`` is the ``<title>``, which is trusted less than a
-    heading: it is the SEO title, often the site's name alone."""
+    heading: it is the SEO title, often the site's name alone. ``h1s``: the page's ``<h1>``
+    elements, when the caller has them."""
     names = list(names)
     affixes = list(affixes)
     strong = [strip_site(clean_title(t), names, url, affixes) for t in metadata_titles]
@@ -184,9 +186,10 @@ def headline(
     weak = strip_site(clean_title(page_title), names, url, affixes) if page_title else ""
     weak = "" if names_site(weak, names, url) else weak
     references = [*strong, weak] if weak else strong
+    h1s = list(tree.iter("h1")) if h1s is None else h1s
     best: tuple[float, lxml_html.HtmlElement, str] | None = None
     for tag in _HEADING_TAGS:
-        for element in tree.iter(tag):
+        for element in h1s if tag == "h1" else tree.iter(tag):
             text = clean_title(element.text_content())
             if not text or len(text) > _MAX_HEADLINE_CHARS or names_site(text, names, url):
                 continue
@@ -196,24 +199,24 @@ def headline(
         if best is not None:
             text = strip_site(best[2], names, url, affixes)
             return Headline(_without_extras(text, references), best[1], tag)
-    reworded = _reworded_headline(tree, references, names, url)
+    reworded = _reworded_headline(h1s, references, names, url)
     if reworded is not None:
         return reworded
     if strong:
         return Headline(strong[0], None, "metadata")
-    first = next(tree.iter("h1"), None)
+    first = h1s[0] if h1s else None
     if first is not None and clean_title(first.text_content()):
         return Headline(strip_site(clean_title(first.text_content()), names, url), first, "h1")
     return Headline(weak, None, "title" if weak else "")
 
 
 def _reworded_headline(
-    tree: lxml_html.HtmlElement, references: list[str], names: list[str], url: str | None
+    h1s: list[lxml_html.HtmlElement], references: list[str], names: list[str], url: str | None
 ) -> Headline | None:
     """The first ``<h1>`` that reads as a headline and shares some words with the metadata
     title: the visible headline of a page whose SEO title is reworded ("Taylor Swift's AMA
     row seems to be over" for "Taylor Swift is allowed to play her music at the AMAs")."""
-    for element in tree.iter("h1"):
+    for element in h1s:
         text = clean_title(element.text_content())
         if not text or len(text) > _MAX_HEADLINE_CHARS or names_site(text, names, url):
             continue
