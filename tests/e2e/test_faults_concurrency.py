@@ -139,4 +139,3 @@ def test_daemon_and_one_off_commands_share_the_database_without_lock_errors(
     published = rows(db, "SELECT count(*) FROM articles WHERE title LIKE 'Takaichi update%'")
     assert published[0][0] >= 10
     assert len(outputs) >= 10
-
