@@ -224,8 +224,9 @@ class ExtractPipeline:
     async def _extract(self, item: Story, rules: SiteRules | None, stories_only: bool) -> Extracted:
         # The page is not needed past this point; dropping it keeps memory flat.
         page, item.page = item.page, None
-        if page is None:
-            raise DropItem(f"no page to extract: {item.url}", log_level="ERROR")
+        if page is None:  # a spider that yielded a story without its page: counted, not lost
+            self.crawler.stats.inc_value(record.outcome_key(record.EXTRACT_FAILED))
+            raise DropItem(f"extraction failed (no page): {item.url}", log_level="ERROR")
         if not self.profile_loaded:
             self._load_site_knowledge()
         plans: list[Plan] = []
