@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 
-from crawler.extract.article import SiteRules, extract_article
+from crawler.extract.article import SiteRules, _without, extract_article
+from crawler.extract.html import parse_html
 
 URL = "https://news.test/story/"
 PARAGRAPHS = [
@@ -126,3 +127,17 @@ def test_json_ld_that_needs_cleaning_still_declares_the_page_type() -> None:
         "<body><h1>A story</h1><p>Its text.</p></body></html>"
     )
     assert extract_article(page, URL).page_type == "article"
+
+
+def test_drop_rules_apply_in_order_whatever_their_kind() -> None:
+    """Bare tag selectors are removed in one walk, but the rules still apply one after the
+    other: a structural selector after them sees the page without what they removed."""
+    page = (
+        "<html><body><div class='story'><form>Subscribe</form><p>First.</p><p>Second.</p>"
+        "<script>x()</script><aside class='share'>Share</aside></div></body></html>"
+    )
+    tree = _without(parse_html(page), ("FORM", "script", "p:first-child", ".share", "aside"))
+    story = tree.find(".//div")
+    assert story is not None
+    assert [el.tag for el in story] == ["p"]  # the form went first, so "First." was first
+    assert story.text_content() == "Second."
