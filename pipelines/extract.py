@@ -100,7 +100,7 @@ class ExtractPipeline:
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
         settings = crawler.settings
         return cls(
-            crawler, extract_workers(settings), settings.getint("NEWSMON_EXTRACT_PENDING", 4)
+            crawler, extract_workers(settings), settings.getint("NEWSMON_EXTRACT_PENDING", 8)
         )
 
     def open_spider(self) -> None:

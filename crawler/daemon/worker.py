@@ -113,7 +113,7 @@ class Worker:
             # instead of one pool per crawl that finds stories.
             workers = extract_workers(settings)
             if workers:
-                pending = workers * settings.getint("NEWSMON_EXTRACT_PENDING", 4)
+                pending = workers * settings.getint("NEWSMON_EXTRACT_PENDING", 8)
                 self.pool = pool.acquire(workers, pending)
                 self.pool.start()
 
