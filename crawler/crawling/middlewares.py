@@ -29,14 +29,13 @@ from scrapy.http import Request, Response
 from scrapy.settings import BaseSettings
 
 from crawler.crawling.downloads import CANCEL_DOWNLOADS, DownloadCancelled
+from crawler.extract.html import INFLATABLE, inflated_head
 
 logger = logging.getLogger(__name__)
 SLOW_DOWN = (429, 503)
 
 # Request meta: the response's body may stay compressed (see StoryCompressionMiddleware).
 KEEP_COMPRESSED = "newsmon_keep_compressed"
-# Content-Encodings an extraction worker undoes (crawler.extract.html.decompress).
-_KEPT_ENCODINGS = {b"gzip", b"x-gzip", b"deflate"}
 # How much of a page's start is inflated to look for a meta refresh, which Scrapy's
 # MetaRefreshMiddleware looks for in the first 4,096 characters: 4,096 bytes when they are
 # ASCII, else up to four bytes a character.
@@ -74,28 +73,17 @@ class StoryCompressionMiddleware(HttpCompressionMiddleware):
         encodings = response.headers.getlist("Content-Encoding")
         if request.method == "HEAD" or len(encodings) != 1:
             return False
-        encoding = encodings[0].strip().lower()
-        if encoding not in _KEPT_ENCODINGS:
+        # Content-Encodings an extraction worker undoes (crawler.extract.html.decompress).
+        encoding = encodings[0].decode("latin-1").strip().lower()
+        if encoding not in INFLATABLE:
             return False
         try:
-            head = _inflated_head(response.body, encoding)
+            head = inflated_head(response.body, encoding, _HEAD_CHARS)
+            if not head.isascii():
+                head = inflated_head(response.body, encoding, 4 * _HEAD_CHARS)
         except zlib.error:
             return False
         return not _META_REFRESH_RE.search(head)
-
-
-def _inflated_head(body: bytes, encoding: bytes) -> bytes:
-    head = _inflated(body, encoding, _HEAD_CHARS)
-    return head if head.isascii() else _inflated(body, encoding, 4 * _HEAD_CHARS)
-
-
-def _inflated(body: bytes, encoding: bytes, size: int) -> bytes:
-    if encoding != b"deflate":
-        return zlib.decompressobj(47).decompress(body, size)
-    try:
-        return zlib.decompressobj(15).decompress(body, size)
-    except zlib.error:  # a raw deflate stream, as some servers send
-        return zlib.decompressobj(-15).decompress(body, size)
 
 
 class RetryAfterMiddleware:

@@ -55,6 +55,8 @@ class PageError(ValueError):
 # Content-Encodings a page may still carry when it reaches extraction, and zlib's window
 # bits for each (47: a gzip or zlib header, detected).
 _ZLIB_WBITS = {"gzip": 47, "x-gzip": 47, "deflate": 15}
+INFLATABLE = frozenset(_ZLIB_WBITS)
+_RAW_DEFLATE = -15  # "deflate" sent without zlib's header, as some servers do
 _CHUNK = 256 * 1024
 
 
@@ -77,10 +79,22 @@ def decompress(body: bytes, encoding: str, max_size: int = 0) -> bytes:
     except zlib.error as exc:
         if name != "deflate":
             raise PageError(f"broken {name} body: {exc}") from None
-    try:  # "deflate" sent as a raw stream, without zlib's header, as some servers do
-        return _inflate(body, -15, max_size)
+    try:
+        return _inflate(body, _RAW_DEFLATE, max_size)
     except zlib.error as exc:
         raise PageError(f"broken deflate body: {exc}") from None
+
+
+def inflated_head(body: bytes, encoding: str, size: int) -> bytes:
+    """The first ``size`` bytes of a compressed ``body`` (an encoding of ``INFLATABLE``),
+    inflating no more; zlib.error when its start is broken."""
+    name = encoding.strip().lower()
+    try:
+        return zlib.decompressobj(_ZLIB_WBITS[name]).decompress(body, size)
+    except zlib.error:
+        if name != "deflate":
+            raise
+    return zlib.decompressobj(_RAW_DEFLATE).decompress(body, size)
 
 
 def _inflate(body: bytes, wbits: int, max_size: int) -> bytes:

@@ -35,19 +35,17 @@ _CONTROL_RE = re.compile(r"[\x00-\x1f]")
 _TRAILING_COMMA_RE = re.compile(r",\s*([}\]])")
 
 
-def json_ld_objects(
-    tree: lxml_html.HtmlElement, scripts: Iterable[lxml_html.HtmlElement] | None = None
-) -> list[dict[str, Any]]:
+def json_ld_objects(tree: lxml_html.HtmlElement) -> list[dict[str, Any]]:
     """Every JSON-LD object of the page, ``@graph`` members and list items flattened, in
-    document order; scripts that do not parse are skipped. ``scripts``: the page's
-    ``<script>`` elements, when the caller has them."""
-    return objects_of(json_ld_data(tree, scripts))
+    document order; scripts that do not parse are skipped."""
+    return objects_of(json_ld_data(tree))
 
 
 def json_ld_data(
     tree: lxml_html.HtmlElement, scripts: Iterable[lxml_html.HtmlElement] | None = None
 ) -> list[object]:
-    """The parsed JSON of each JSON-LD script of the page that parses, in document order."""
+    """The parsed JSON of each JSON-LD script of the page that parses, in document order.
+    ``scripts``: the page's ``<script>`` elements, when the caller has them."""
     found: list[object] = []
     for script in tree.iter("script") if scripts is None else scripts:
         if (script.get("type") or "").strip().lower() != "application/ld+json":
