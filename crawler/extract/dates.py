@@ -15,6 +15,7 @@ the local offset, and with it the day readers saw.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import warnings
@@ -260,15 +261,12 @@ def page_dates(
     published = published_candidates(tree, objects, meta, times)
     modified = modified_candidates(objects, meta)
     printed = dateline(headline, url) if headline is not None else None
-    known: list[list[Candidate]] = []
 
+    @functools.cache
     def everything() -> list[Candidate]:
         # Every date of the page, for localizing one that lacks its offset: a page lists
         # dozens of <time> elements (related stories), and most chosen dates need none.
-        if not known:
-            extra = [printed] if printed else []
-            known.append([*published, *modified, *_time_elements(times), *extra])
-        return known[0]
+        return [*published, *modified, *_time_elements(times), *([printed] if printed else [])]
 
     strong = [c for c in published if c.source not in _WEAK_SOURCES]
     same_event = [*published, *([printed] if printed else [])]
