@@ -114,7 +114,9 @@ def test_notices_are_not_held_and_a_failed_digest_is_retried_not_postponed(
     config, db, at_eight = queue_three(tmp_path, smtp)
     outbox.enqueue_notice(db, "health", "caliber", "3 crawls in a row failed", ["morning-mail"])
 
-    early = deliver_pending(db, config, now=at_eight - timedelta(hours=2))
+    # Now, not a fixed time before the digest: the notice was queued now, and a delivery
+    # "two hours before eight" would not see it when the test runs within those two hours.
+    early = deliver_pending(db, config, now=datetime.now(UTC))
     assert early.sent == 1
     assert [subject(m.message) for m in smtp.messages] == [
         "[newsmon] Site health: caliber: 3 crawls in a row failed"
@@ -156,7 +158,7 @@ def test_a_changed_schedule_applies_to_alerts_already_waiting(
     path = write_alerts_config(
         tmp_path, channels=[channel("morning-mail", "email", **email_cfg(smtp.port, "digest"))]
     )
-    report = deliver_pending(db, load_config(path), now=at_eight - timedelta(hours=1))
+    report = deliver_pending(db, load_config(path), now=datetime.now(UTC))
 
     assert report.sent == 3 and len(smtp.messages) == 1
 
