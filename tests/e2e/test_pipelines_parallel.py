@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import pickle
+import signal
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -53,6 +54,15 @@ def identity(value: object) -> tuple[int, int, object]:
 
 def crash(*args: object) -> None:
     os._exit(3)  # what a segfault in a C extension looks like to the pool
+
+
+class Unpicklable(Exception):
+    def __reduce__(self) -> str | tuple[object, ...]:
+        raise TypeError("not today")
+
+
+def fail(kind: str) -> None:
+    raise (ValueError if kind == "value" else Unpicklable)(f"{kind} failed")
 
 
 def crash_once(marker: str) -> str:
@@ -147,6 +157,44 @@ def test_calls_caught_in_a_crash_are_tried_again(two_workers: ExtractPool, tmp_p
     assert two_workers.crashes == 1
 
 
+def test_a_worker_killed_while_idle_is_replaced(two_workers: ExtractPool) -> None:
+    """The OOM killer picks a worker between calls: the next calls find a new one."""
+
+    async def scenario() -> list[str]:
+        await asyncio.gather(*(two_workers.run(echo, "up") for _ in range(2)))
+        victim = two_workers._workers[0].process
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.join(5)
+        await asyncio.sleep(0.2)  # the loop sees the socket close
+        return await asyncio.gather(*(two_workers.run(echo, str(n)) for n in range(6)))
+
+    assert asyncio.run(scenario()) == [str(n) for n in range(6)]
+    assert two_workers.crashes == 1
+
+
+def test_errors_raised_in_a_worker_reach_the_caller(two_workers: ExtractPool) -> None:
+    async def scenario() -> str:
+        with pytest.raises(ValueError, match="value failed"):
+            await two_workers.run(fail, "value")
+        # An exception that cannot be pickled back still fails its call, with its message.
+        with pytest.raises(RuntimeError, match="Unpicklable: other failed"):
+            await two_workers.run(fail, "other")
+        return await two_workers.run(echo, "still here")
+
+    assert asyncio.run(scenario()) == "still here"
+    assert two_workers.crashes == 0
+
+
+def test_large_calls_and_answers_go_through_whole(two_workers: ExtractPool) -> None:
+    """Pages of megabytes fill the sockets both ways; nothing is cut or mixed up."""
+    values = [os.urandom(n).hex() for n in (3 << 20, 1, 2 << 20, 70_000)]
+
+    async def scenario() -> list[str]:
+        return await asyncio.gather(*(two_workers.run(echo, v) for v in values))
+
+    assert asyncio.run(scenario()) == values
+
+
 def test_work_in_flight_is_capped() -> None:
     one_worker = ExtractPool(1, 2)
     seen: list[int] = []
@@ -216,9 +264,9 @@ def test_one_pool_per_process_shut_down_by_its_last_user() -> None:
     assert first is second and first.users == 2
     assert asyncio.run(first.run(echo, "started")) == "started"
     asyncio.run(pool.release(first))
-    assert second._executor is not None  # still in use
+    assert second.started  # still in use
     asyncio.run(pool.release(second))
-    assert second._executor is None
+    assert not second.started
     assert pool.acquire(1, 2) is not first
     asyncio.run(pool.release(pool.acquire(1, 2)))
 
