@@ -31,6 +31,16 @@ def test_noise_in_any_letter_case_is_noise() -> None:
     assert normalize("The story was read by many.") == "the story was read by many."
 
 
+def test_counters_are_noise_only_after_a_number() -> None:
+    # The words of a counter are common words; only a number before them makes a counter,
+    # whatever whitespace or digits, also when removing other noise put the number there.
+    assert normalize("I like it, 3 likes.") == "i like it,"
+    assert normalize("Read 12\u00a0Shares now") == "read now"
+    assert normalize("Already read \u0663 reads") == "already read"
+    assert normalize("Rated 5 views: likes here") == "rated here"
+    assert normalize("likes 3, read 4ever") == "likes 3, read 4ever"
+
+
 def test_one_pass_fingerprints_equal_the_separate_functions() -> None:
     found = fingerprints("A title", BODY)
     assert found.content_hash == content_hash("A title", BODY)
