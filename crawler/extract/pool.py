@@ -185,19 +185,20 @@ class _Worker:
         self._attach(loop)
         future = loop.create_future()
         self.calls.append(future)
-        frame = _HEADER.pack(len(payload)) + payload
+        header = _HEADER.pack(len(payload))
         if self.outbox:  # the socket is full; the loop sends it after what waits
-            self.outbox += frame
+            self.outbox += header + payload
             return future
         try:
-            sent = self.sock.send(frame)
+            sent = self.sock.sendmsg((header, payload))  # no copy of the payload to join them
         except BlockingIOError:
             sent = 0
         except OSError:
             self._died()
             return future
-        if sent < len(frame):
-            self.outbox += memoryview(frame)[sent:]
+        if sent < len(header) + len(payload):
+            self.outbox += header[sent:]
+            self.outbox += memoryview(payload)[max(sent - len(header), 0) :]
             loop.add_writer(self.sock, self._writable)
         return future
 

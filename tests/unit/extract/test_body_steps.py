@@ -4,6 +4,7 @@ precision mode cut, and widget removal that spares articles in oddly named wrapp
 from __future__ import annotations
 
 import gzip
+import re
 from pathlib import Path
 
 import lxml.html
@@ -12,7 +13,7 @@ from lxml import etree
 
 from crawler.extract import body as extraction
 from crawler.extract.body import BodyOptions, extract_blocks
-from crawler.extract.containers import BlockIndex, container, signature, text_after
+from crawler.extract.containers import BlockIndex, container, signature, text_after, text_key
 
 DATES = Path(__file__).resolve().parents[4] / "shared" / "data" / "dates-dev"
 
@@ -99,3 +100,18 @@ def test_an_article_in_a_wrapper_named_like_a_share_widget_is_kept() -> None:
     assert SENTENCES[0] in text and SENTENCES[3] in text
     old = BodyOptions(widget_max_prose=10**6)
     assert SENTENCES[0] not in "\n\n".join(extract_blocks(page, options=old))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hello, World!  It's 3:45 p.m. -- snake_case & CamelCase\t(tabs)\n\nnew lines",
+        "__init__ ... [1] {x} <b>tags</b> a/b\\c |pipes| ~tilde` 'quote' \"dq\"",
+        "",
+        " .,;:!? ",
+        "Ünïcödé wörds, Ελληνικά και 日本語のテキスト",
+    ],
+)
+def test_a_text_key_is_its_lower_case_words_whatever_the_script(text: str) -> None:
+    # ASCII text takes a faster path than the regular expression; the key must not differ.
+    assert text_key(text) == " ".join(re.findall(r"\w+", text.lower()))
