@@ -31,7 +31,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from crawler.dedup.normalize import normalize
+from crawler.dedup.normalize import ascii_words, normalize
 
 SHINGLE = 5  # words per shingle: long enough that shared stock phrases rarely match
 BANDS, ROWS = 40, 3
@@ -111,7 +111,9 @@ def signature(text: str) -> list[int]:
 
 def signature_of_normalized(body: str) -> list[int]:
     """:func:`signature` of a body already passed through ``fingerprint.normalize``."""
-    return minhash(word_hashes(_WORDS.findall(body))).tolist()
+    words = ascii_words(body) if body.isascii() else [w.encode() for w in _WORDS.findall(body)]
+    hashes = np.fromiter(map(zlib.crc32, words), dtype=np.uint64, count=len(words))
+    return minhash(hashes).tolist()
 
 
 def similarity(a: Sequence[int], b: Sequence[int]) -> float:

@@ -37,6 +37,9 @@ _NOISE = [
 # What re.IGNORECASE lets match an ASCII "i" besides "i" and "I" (after NFKC, which already
 # turns the Kelvin sign and the long s into "K" and "s").
 _DOTTED_I = (("\u0130", "i"), ("\u0131", "i"))
+# What r"\w" leaves out of ASCII text, as spaces (see ascii_words).
+_ASCII_NON_WORDS = bytes(c if chr(c).isalnum() or c == ord("_") else ord(" ") for c in range(128))
+_ASCII_NON_WORDS += b" " * 128
 _QUOTES = (("‘", "'"), ("’", "'"), ("“", '"'), ("”", '"'), ("–", "-"), ("—", "-"))
 
 
@@ -90,3 +93,9 @@ def _replaced(text: str, pairs: tuple[tuple[str, str], ...]) -> str:
         if old in text:
             text = text.replace(old, new)
     return text
+
+
+def ascii_words(text: str) -> list[bytes]:
+    """The runs of word characters (what r"\\w+" finds) of an ASCII text, as bytes: one
+    bytes.translate and a split, three times faster than the regular expression."""
+    return text.encode("ascii").translate(_ASCII_NON_WORDS).split()
