@@ -27,14 +27,19 @@ _VARIANT_SUFFIX = re.compile(r"(/amp|/print|\.amp)/?$", re.I)
 _VARIANT_PREFIX = re.compile(r"^/amp(/.+)$", re.I)
 
 
-# A story's URL is canonicalized several times on its way (discovery, the canonical link, its
-# aliases, storage): the last few thousand answers are kept.
-@functools.lru_cache(maxsize=4096)
 def canonicalize_url(url: str, base: str | None = None) -> str:
     """The canonical form of ``url`` (resolved against ``base``): see the module docstring."""
     if base:
         url = urljoin(base, url.strip())
-    parts = urlsplit(url.strip())
+    return _canonical(url.strip())
+
+
+# A story's URL is canonicalized several times on its way (discovery, the canonical link, its
+# aliases, storage): the last few thousand answers are kept, by the absolute URL, so that a
+# page's canonical link to itself is a hit whatever page it is resolved against.
+@functools.lru_cache(maxsize=4096)
+def _canonical(url: str) -> str:
+    parts = urlsplit(url)
     query = urlencode(
         [
             (k, v)
