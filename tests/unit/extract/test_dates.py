@@ -74,6 +74,22 @@ def test_utc_metadata_takes_the_local_offset_the_page_shows_for_the_same_instant
     assert page_dates(tree(unrelated, head)).published == "2023-11-09T03:28:35+00:00"
 
 
+def test_dates_marked_in_the_body_localize_a_utc_date_and_never_outrank_a_local_one() -> None:
+    # The body's marked dates are read only when the stated ones leave the choice open; a
+    # UTC date does, and takes the local offset an itemprop date gives the same instant
+    # (on a <span>, not one of the page's <time> elements).
+    marked = "<span itemprop='datePublished' content='2023-11-08T22:28:35-05:00'>Nov 8</span>"
+    utc = meta("article:published_time", "2023-11-09T03:28:35+00:00")
+    assert page_dates(tree(marked, utc)).published == "2023-11-08T22:28:35-05:00"
+    local = meta("article:published_time", "2023-11-09T08:58:35+05:30")
+    assert page_dates(tree(marked, local)).published == "2023-11-09T08:58:35+05:30"
+    # A UTC modified date is localized from them too, also when a stated day settles the
+    # publication date.
+    day = meta("article:published_time", "2023-11-08")
+    both = page_dates(tree(marked, day + meta("article:modified_time", "2023-11-09T03:28:35Z")))
+    assert (both.published, both.modified) == ("2023-11-08", "2023-11-08T22:28:35-05:00")
+
+
 def test_a_naive_time_takes_the_offset_of_the_same_wall_clock_time() -> None:
     head = meta("article:published_time", "2023-11-08T22:28:35") + meta(
         "og:updated_time", "2023-11-08T22:28:35-05:00"
