@@ -295,6 +295,7 @@ class ExtractPool:
         self._workers: list[_Worker] = []
         self._context: BaseContext | None = None
         self._slots: asyncio.Semaphore | None = None
+        self._starting: asyncio.Future[list[_Worker]] | None = None
 
     @property
     def started(self) -> bool:
@@ -318,6 +319,8 @@ class ExtractPool:
                 self.in_flight -= 1
 
     async def _attempts(self, payload: bytes) -> Any:
+        if not self._workers:
+            await self._ready()
         for attempt in range(1, ATTEMPTS + 1):
             worker = min(self._alive(), key=lambda w: len(w.calls))
             try:
@@ -333,6 +336,22 @@ class ExtractPool:
         (the daemon's crawl workers) that will extract sooner or later, so its memory is the
         same from the first crawl on and the first new story does not wait for start-up."""
         self._started()
+
+    async def _ready(self) -> None:
+        """Start the workers on another thread: the first start waits for the fork server to
+        import the extraction modules (~0.5 s), which would stop the reactor meanwhile (it
+        goes on fetching instead)."""
+        while not self._workers:
+            loop = asyncio.get_running_loop()
+            if self._starting is None or self._starting.get_loop() is not loop:
+                self._starting = loop.run_in_executor(None, self._started)
+            starting = self._starting
+            try:
+                await asyncio.shield(starting)  # a caller cancelled meanwhile stops no start
+            except Exception:
+                if self._starting is starting:
+                    self._starting = None  # the next call tries again
+                raise
 
     def _started(self) -> list[_Worker]:
         if not self._workers:

@@ -195,6 +195,40 @@ def test_large_calls_and_answers_go_through_whole(two_workers: ExtractPool) -> N
     assert asyncio.run(scenario()) == values
 
 
+def test_the_event_loop_runs_on_while_the_workers_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first start waits for the fork server to import the extraction modules; the
+    reactor must go on meanwhile (a slow start is simulated: the fork server of this test
+    process may be up already)."""
+    starting = pool._Worker.__init__
+
+    def slow_start(self: object, context: object) -> None:
+        time.sleep(0.5)
+        starting(self, context)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pool._Worker, "__init__", slow_start)
+    one_worker = ExtractPool(1, 2)
+    ticks: list[float] = []
+
+    async def ticker() -> None:
+        while True:
+            ticks.append(time.monotonic())
+            await asyncio.sleep(0.01)
+
+    async def scenario() -> list[str]:
+        ticking = asyncio.ensure_future(ticker())
+        try:
+            return await asyncio.gather(one_worker.run(echo, "a"), one_worker.run(echo, "b"))
+        finally:
+            ticking.cancel()
+
+    try:
+        assert asyncio.run(scenario()) == ["a", "b"]
+    finally:
+        one_worker.shutdown()
+    assert len(one_worker._workers) == 0 and len(ticks) > 20
+    assert max(b - a for a, b in zip(ticks, ticks[1:])) < 0.3
+
+
 def test_work_in_flight_is_capped() -> None:
     one_worker = ExtractPool(1, 2)
     seen: list[int] = []
