@@ -4,6 +4,7 @@ crawl, crashed workers replaced, a cap on work in flight."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import pickle
 import signal
@@ -226,7 +227,7 @@ def test_the_event_loop_runs_on_while_the_workers_start(monkeypatch: pytest.Monk
     finally:
         one_worker.shutdown()
     assert len(one_worker._workers) == 0 and len(ticks) > 20
-    assert max(b - a for a, b in zip(ticks, ticks[1:])) < 0.3
+    assert max(b - a for a, b in itertools.pairwise(ticks)) < 0.3
 
 
 def test_work_in_flight_is_capped() -> None:
