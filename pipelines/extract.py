@@ -16,6 +16,7 @@ default on a single core) they are extracted in the crawl's own process.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 from typing import Any
@@ -94,6 +95,7 @@ class ExtractPipeline:
         # bodies are then read from there instead of by the generic extractor.
         self.layouts: LayoutLearner | None = None
         self.shared: tuple[SiteRules | None, pool.Shared, pool.Shared] | None = None
+        self.learner_left = asyncio.Event()  # a page that may teach the layout was answered
         self.warn_size = crawler.settings.getint("DOWNLOAD_WARNSIZE") or 2**62
 
     @classmethod
@@ -237,10 +239,17 @@ class ExtractPipeline:
             plans.append(self.layouts.plan() if self.layouts is not None else Plan(None, False))
             return plans[0].layout, plans[0].learn
 
+        entered = False
         try:
             if self.pool is None:
                 found = extract_page(page, item.url, rules, stories_only, self.profile, *plan())
             else:
+                # While the site's first pages teach its layout, later pages wait for it
+                # instead of all going out the slow way (LayoutLearner.learning).
+                while self.layouts is not None and self.layouts.learning(self.workers):
+                    self.learner_left.clear()
+                    await self.learner_left.wait()
+                entered = self.layouts is not None and self.layouts.enter()
                 # The same rules and profile go with every page of the run: pickled once.
                 if self.shared is None or self.shared[0] is not rules:
                     self.shared = (rules, pool.Shared(rules), pool.Shared(self.profile))
@@ -255,6 +264,11 @@ class ExtractPipeline:
         except pool.WorkerCrashed as exc:
             self.crawler.stats.inc_value(record.outcome_key(record.EXTRACT_FAILED))
             raise DropItem(f"extraction failed ({exc}): {item.url}", log_level="ERROR") from None
+        finally:
+            if entered:
+                assert self.layouts is not None
+                self.layouts.leave()
+                self.learner_left.set()
         if found.page_bytes >= self.warn_size > len(page.body):
             # Scrapy warns of a large download as it arrives; a compressed page is only known
             # to be large once a worker has inflated it.

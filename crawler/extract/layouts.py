@@ -187,6 +187,7 @@ class LayoutLearner:
         self.streak: list[str] = []
         self.used = 0  # pages read through the layout
         self.dropped: list[str] = []  # layouts a check found stale
+        self.learners = 0  # pages let through by ``enter`` and not yet ``leave``-d
 
     def state(self) -> tuple[str | None, int, int, int]:
         """What the next run starts from: ``LayoutLearner(*state[:1], interval=...,
@@ -207,6 +208,27 @@ class LayoutLearner:
             self.planned = 0
             return Plan(self.adopted, True)
         return Plan(self.adopted, False)
+
+    def learning(self, limit: int) -> bool:
+        """Whether a page should wait before it is planned: no layout yet, pages still try to
+        teach one, and ``limit`` pages (at least ``adopt_after``) that may teach it are out.
+        A page planned meanwhile would be extracted the slow way for nothing: the first
+        pages of a site's first run are all in flight together, before any has answered."""
+        return (
+            self.adopted is None
+            and self.attempts < self.max_attempts
+            and self.learners >= max(limit, self.adopt_after)
+        )
+
+    def enter(self) -> bool:
+        """Count a page let through while no layout is adopted (pair with ``leave``)."""
+        if self.adopted is not None:
+            return False
+        self.learners += 1
+        return True
+
+    def leave(self) -> None:
+        self.learners -= 1
 
     def observe(self, plan: Plan, learned: str | None, used: bool = False) -> None:
         """Record a page's outcome: ``learned`` as above, ``used`` when its body was read

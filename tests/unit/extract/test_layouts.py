@@ -283,6 +283,28 @@ def test_a_layout_is_adopted_only_after_pages_agree_in_a_row() -> None:
     assert learner.adopted == "a > b.y"
 
 
+def test_while_first_pages_teach_a_layout_later_pages_wait_for_it() -> None:
+    learner = LayoutLearner(adopt_after=3, max_attempts=6)
+    assert [learner.enter() for _ in range(3)] == [True] * 3
+    assert learner.learning(2)  # three pages that may teach it are out: the next waits
+    assert not learner.learning(4)  # more workers than that: they are kept busy
+    learner.leave()
+    assert not learner.learning(2)
+    for _ in range(3):
+        learner.observe(learner.plan(), "a > b.x")
+    assert learner.adopted == "a > b.x"
+    assert not learner.enter()  # pages read through the layout are not counted
+    learner.leave(), learner.leave()
+    # A site whose pages teach nothing stops holding pages once it stops trying.
+    hopeless = LayoutLearner(adopt_after=3, max_attempts=2)
+    for _ in range(3):
+        hopeless.enter()
+    assert hopeless.learning(2)
+    for _ in range(2):
+        hopeless.observe(hopeless.plan(), "")
+    assert not hopeless.learning(2)
+
+
 def test_a_site_without_a_layout_stops_paying_for_learning() -> None:
     learner = LayoutLearner(max_attempts=4, retry_every=1000)
     for _ in range(4):
