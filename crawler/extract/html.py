@@ -54,7 +54,7 @@ _PARSER.set_element_class_lookup(
 # so deleting them cuts no character).
 _XML_DECLARATION_RE = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _CONTROL_BYTES = bytes(range(0x00, 0x09)) + b"\x0b\x0c" + bytes(range(0x0E, 0x20))
-_NON_CHARACTERS = (b"\xef\xbf\xbe", b"\xef\xbf\xbf")  # U+FFFE and U+FFFF
+_NON_CHARACTERS = ("\ufffe", "\uffff")
 
 
 class PageError(ValueError):
@@ -218,10 +218,11 @@ def parse_html(html: str | bytes, content_type: str | None = None) -> lxml.html.
     text = _XML_DECLARATION_RE.sub("", text, count=1)
     if not text.strip():
         return lxml.html.Element("html")
+    if not text.isascii():  # looked for in the text: an ASCII page has none, at no cost
+        for character in _NON_CHARACTERS:
+            if character in text:
+                text = text.replace(character, "")
     data = text.encode("utf-8", "replace").translate(None, _CONTROL_BYTES)
-    for sequence in _NON_CHARACTERS:
-        if sequence in data:
-            data = data.replace(sequence, b"")
     try:
         return lxml.html.document_fromstring(data, parser=_PARSER)
     except (etree.ParserError, ValueError):

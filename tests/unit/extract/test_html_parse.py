@@ -19,3 +19,14 @@ def test_every_element_of_a_parsed_page_is_an_html_element() -> None:
     assert all(isinstance(e, lxml.html.HtmlElement) for e in elements)
     assert tree.find(".//p").text_content() == "Text bold"
     assert tree.find(".//form").text_content() == "ATL"  # the comment was dropped
+
+
+def test_xml_forbidden_characters_are_dropped_from_any_page() -> None:
+    # Control characters and the non-characters U+FFFE and U+FFFF would stop libxml2 or
+    # XPath; they are dropped, the text around them kept, in ASCII and non-ASCII pages alike.
+    for page in ("<p>a\x01b\ufffec\uffffd</p>", "<p>é\x0b\ufffeß\uffff</p>", "<p>plain\x1f</p>"):
+        text = parse_html(f"<html><body>{page}</body></html>").find(".//p").text_content()
+        expected = page[3:-4]
+        for character in "\x01\x0b\x1f\ufffe\uffff":
+            expected = expected.replace(character, "")
+        assert text == expected
