@@ -289,7 +289,8 @@ class EqmintSite(ReplicaSite):
                 rest_error("rest_post_invalid_page_number", message, 400), None, 400
             )
         shown, _ = page_of(chosen, number, size)
-        body = [post_object(s, self.post_ids[s.slug], req.origin) for s in shown]
+        fields = req.param("_fields")
+        body = [post_object(s, self.post_ids[s.slug], req.origin, fields) for s in shown]
         headers = {"X-WP-Total": str(len(chosen)), "X-WP-TotalPages": str(pages)}
         return json_response(body, self.updated, headers=headers)
 

@@ -3,6 +3,7 @@ carries a byline paragraph, a "visit EQMint" line and a disclaimer that are not 
 
 from __future__ import annotations
 
+from crawler.discovery.well_known import WP_POSTS, WP_SEARCH
 from crawler.extract.article import SiteRules
 from spiders.base import NewsSpider
 
@@ -13,7 +14,7 @@ class EqmintSpider(NewsSpider):
     sitemaps = ("sitemap_index.xml", "wp-sitemap.xml")
     listings = ("",)
     search = ("?s={words}",)
-    wp_api = ("wp-json/wp/v2/posts?per_page=100", "wp-json/wp/v2/posts?search={words}&per_page=100")
+    wp_api = (WP_POSTS, WP_SEARCH)
     # One path segment: /<slug>/. Pages such as /about/ are told apart by the story selector.
     article_pattern = r"^https?://[^/]+/(?!(?:page|category|tag|author|feed|wp-\w+)/)[^/?#]+/$"
     rules = SiteRules(

@@ -84,9 +84,10 @@ def test_autodiscovery_finds_the_feed_the_news_sitemap_and_wordpress(
     kestrel_ok = {r.path for r in servers["kestrel"].requests if r.status == 200}
     assert {"/wp-sitemap.xml", "/wp-sitemap-posts-post-1.xml"} <= kestrel_ok
     searches = {p for p in kestrel_ok if "search=" in p}
+    fields = "&_fields=link,title,date_gmt,modified_gmt"  # only what discovery reads
     assert searches == {
-        "/wp-json/wp/v2/posts?search=rare%20earths&per_page=100",
-        "/wp-json/wp/v2/posts?search=Takaichi&per_page=100",
+        "/wp-json/wp/v2/posts?search=rare%20earths&per_page=100" + fields,
+        "/wp-json/wp/v2/posts?search=Takaichi&per_page=100" + fields,
     }
 
 

@@ -368,6 +368,16 @@ def test_caliber_listings_search_and_rss(cal: ReplicaServer) -> None:
     assert fetch(cal.url("/robots.txt")).body == b"User-agent: *\nDisallow: /admin/\n"
 
 
+def test_eqmint_rest_posts_cut_to_the_fields_asked_for(eqm: ReplicaServer) -> None:
+    whole = json.loads(fetch(eqm.url("/wp-json/wp/v2/posts?per_page=3")).body)
+    cut = json.loads(
+        fetch(eqm.url("/wp-json/wp/v2/posts?per_page=3&_fields=link,title.rendered,x")).body
+    )
+    assert cut == [
+        {"link": p["link"], "title": {"rendered": p["title"]["rendered"]}} for p in whole
+    ]
+
+
 def test_eqmint_rest_search_and_paging(eqm: ReplicaServer) -> None:
     got = fetch(eqm.url("/wp-json/wp/v2/posts?search=takaichi&per_page=100"))
     assert got.headers["Content-Type"] == "application/json; charset=UTF-8"
