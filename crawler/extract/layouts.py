@@ -188,6 +188,9 @@ class LayoutLearner:
         self.used = 0  # pages read through the layout
         self.dropped: list[str] = []  # layouts a check found stale
         self.learners = 0  # pages let through by ``enter`` and not yet ``leave``-d
+        # False once a page planned to teach came back without trying: its body came from the
+        # site's rules, so this run's pages teach nothing and none should wait for them.
+        self.teaching = True
 
     def state(self) -> tuple[str | None, int, int, int]:
         """What the next run starts from: ``LayoutLearner(*state[:1], interval=...,
@@ -215,7 +218,8 @@ class LayoutLearner:
         A page planned meanwhile would be extracted the slow way for nothing: the first
         pages of a site's first run are all in flight together, before any has answered."""
         return (
-            self.adopted is None
+            self.teaching
+            and self.adopted is None
             and self.attempts < self.max_attempts
             and self.learners >= max(limit, self.adopt_after)
         )
@@ -235,6 +239,8 @@ class LayoutLearner:
         through the layout."""
         self.used += used
         if learned is None:
+            if plan.learn and plan.layout is None:
+                self.teaching = False
             return
         if self.adopted is not None:
             if plan.layout != self.adopted:

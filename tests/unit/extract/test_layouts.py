@@ -303,6 +303,13 @@ def test_while_first_pages_teach_a_layout_later_pages_wait_for_it() -> None:
     for _ in range(2):
         hopeless.observe(hopeless.plan(), "")
     assert not hopeless.learning(2)
+    # A site whose rules give its bodies: its pages do not try to teach, none waits.
+    ruled = LayoutLearner(adopt_after=3)
+    for _ in range(3):
+        ruled.enter()
+    assert ruled.learning(2)
+    ruled.observe(ruled.plan(), None)
+    assert not ruled.learning(2)
 
 
 def test_a_site_without_a_layout_stops_paying_for_learning() -> None:
