@@ -62,7 +62,7 @@ def _vocabulary() -> list[str]:
 
 
 WORDS = _vocabulary()
-HASHES = neardup.word_hashes(WORDS)
+HASHES = neardup.word_hashes([w.encode() for w in WORDS])
 # Zipf-distributed word ids, drawn by indexing this table: much faster than inverting a CDF.
 _ZIPF = np.repeat(
     np.arange(VOCABULARY),

@@ -72,9 +72,9 @@ def tokens(text: str) -> list[str]:
     return _WORDS.findall(normalize(text))
 
 
-def word_hashes(words: Sequence[str]) -> U64:
-    """A stable 32-bit hash (CRC-32) of each word, as the input of :func:`minhash`."""
-    return np.fromiter(map(zlib.crc32, map(str.encode, words)), dtype=np.uint64, count=len(words))
+def word_hashes(words: Sequence[bytes]) -> U64:
+    """A stable 32-bit hash (CRC-32) of each word (UTF-8), as the input of :func:`minhash`."""
+    return np.fromiter(map(zlib.crc32, words), dtype=np.uint64, count=len(words))
 
 
 def minhash(hashes: U64) -> npt.NDArray[np.uint32]:
@@ -112,8 +112,7 @@ def signature(text: str) -> list[int]:
 def signature_of_normalized(body: str) -> list[int]:
     """:func:`signature` of a body already passed through ``fingerprint.normalize``."""
     words = ascii_words(body) if body.isascii() else [w.encode() for w in _WORDS.findall(body)]
-    hashes = np.fromiter(map(zlib.crc32, words), dtype=np.uint64, count=len(words))
-    return minhash(hashes).tolist()
+    return minhash(word_hashes(words)).tolist()
 
 
 def similarity(a: Sequence[int], b: Sequence[int]) -> float:
