@@ -1,5 +1,5 @@
 """`python -m crawler` is `newsmon` (the daemon starts crawls this way)."""
 
-from crawler.cli import cli
+from crawler.cli import main
 
-cli(prog_name="newsmon")
+main()

@@ -3,6 +3,8 @@ exceptions into user-facing errors and sets up logging."""
 
 from __future__ import annotations
 
+import atexit
+import gc
 import json
 import logging
 import sys
@@ -68,6 +70,16 @@ def cli(ctx: click.Context, config_path: str | None, log_level: str) -> None:
     """
     ctx.obj = {"config_path": config_path, "log_level": log_level.upper()}
     setup_logging(log_level.upper())
+
+
+def main() -> None:
+    """The ``newsmon`` program (``python -m crawler`` too)."""
+    # As Python ends it collects garbage several times while it takes its modules apart, each
+    # collection walking every object left (~0.3 s at the end of a crawl). Everything newsmon
+    # writes is closed by then (databases, logs, the extraction pool), so the objects are
+    # frozen out of those collections: the last exit handler to run, registered first.
+    atexit.register(gc.freeze)
+    cli(prog_name="newsmon")
 
 
 def setup_logging(level: str) -> None:
