@@ -47,6 +47,8 @@ from collections.abc import Callable
 from multiprocessing.context import BaseContext
 from typing import Any, TypeVar
 
+from crawler.garbage_collector import tune_for_throughput
+
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -119,6 +121,7 @@ def _serve(sock: socket.socket) -> None:
     # Ctrl-C and the daemon's SIGINT are for the crawl process, which stops the pool; workers
     # dying on their own would only print tracebacks and fail calls.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    tune_for_throughput(freeze=True)
     with sock:
         while (call := _receive(sock)) is not None:
             try:
