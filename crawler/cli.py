@@ -19,7 +19,6 @@ import sqlite_utils
 from crawler.config import Config, ConfigError, load_config
 from crawler.db import connect, queries
 from crawler.db.matching import QueryError
-from crawler.garbage_collector import tune_for_throughput
 from crawler.safe_text import terminal_safe
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
@@ -80,7 +79,6 @@ def main() -> None:
     # writes is closed by then (databases, logs, the extraction pool), so the objects are
     # frozen out of those collections: the last exit handler to run, registered first.
     atexit.register(gc.freeze)
-    tune_for_throughput()
     cli(prog_name="newsmon")
 
 

@@ -6,7 +6,10 @@ every one holding the GIL over the reactor and the store thread: requests, respo
 Deferreds still in flight are found alive, promoted, and walked again by each older
 generation's collection. Collecting every 10,000 new objects lets most of them die first:
 22 young collections and no full one, 0.10 CPU s (``bench/crawl.py``, 2026-11-30).
-Unreachable cycles wait longer to be freed, a bounded amount (a few MB at most).
+Unreachable cycles wait longer to be freed, and memory is fragmented more: a daemon's crawl
+worker grew from 145 to 176-186 MB over 600 crawls (``bench/many_sites.py --sites 300``). So
+it is used by extraction workers (whose memory was the same, 158 MB, either way) and by a
+one-off crawl, which ends with its work; the daemon's crawl workers keep Python's default.
 """
 
 from __future__ import annotations
