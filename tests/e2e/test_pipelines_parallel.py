@@ -53,6 +53,12 @@ def identity(value: object) -> tuple[int, int, object]:
     return os.getpid(), id(value), value
 
 
+def niceness(seconds: float = 0.0) -> tuple[int, int]:
+    """Which worker ran the call, and at what niceness."""
+    time.sleep(seconds)
+    return os.getpid(), os.getpriority(os.PRIO_PROCESS, 0)
+
+
 def crash(*args: object) -> None:
     os._exit(3)  # what a segfault in a C extension looks like to the pool
 
@@ -158,6 +164,49 @@ def test_calls_caught_in_a_crash_are_tried_again(two_workers: ExtractPool, tmp_p
     assert two_workers.crashes == 1
 
 
+def test_the_last_worker_is_a_spare_at_the_lowest_priority_holding_one_page_at_most(
+    two_workers: ExtractPool,
+) -> None:
+    """The spare takes a call only when the other worker is behind, one at a time, and
+    runs it at nice 19; a spare that dies is replaced by a spare."""
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    lowest = min(ours + pool.SPARE_NICE, 19)
+
+    async def at_once(count: int) -> list[tuple[int, int]]:
+        return await asyncio.gather(*(two_workers.run(niceness, 0.2) for _ in range(count)))
+
+    async def scenario() -> tuple[set[tuple[int, int]], list[tuple[int, int]], int, list[tuple[int, int]]]:
+        # Calls that never queue up all go to the regular worker, at the crawl's priority.
+        one_by_one = {await two_workers.run(niceness) for _ in range(6)}
+        together = await at_once(4)  # the pool's cap: 4 in flight
+        spare = two_workers._workers[1].process
+        os.kill(spare.pid, signal.SIGKILL)
+        spare.join(5)
+        await asyncio.sleep(0.2)  # the loop sees the socket close
+        after = await at_once(4)
+        return one_by_one, together, spare.pid, after
+
+    one_by_one, together, spare, after = asyncio.run(scenario())
+    (regular,) = one_by_one
+    assert regular[1] == ours
+    assert sorted(together) == sorted([regular] * 3 + [(spare, lowest)])
+    assert two_workers.crashes == 1 and two_workers._workers[1].spare
+    assert sorted(nice for _, nice in after) == [ours] * 3 + [lowest]
+
+
+def test_a_single_worker_is_no_spare() -> None:
+    one_worker = ExtractPool(1, 2)
+    try:
+        answers = asyncio.run(asyncio.wait_for(one_worker_calls(one_worker), 30))
+    finally:
+        one_worker.shutdown()
+    assert {nice for _, nice in answers} == {os.getpriority(os.PRIO_PROCESS, 0)}
+
+
+async def one_worker_calls(extract_pool: ExtractPool) -> list[tuple[int, int]]:
+    return await asyncio.gather(*(extract_pool.run(niceness, 0.05) for _ in range(4)))
+
+
 def test_a_worker_killed_while_idle_is_replaced(two_workers: ExtractPool) -> None:
     """The OOM killer picks a worker between calls: the next calls find a new one."""
 
@@ -202,9 +251,9 @@ def test_the_event_loop_runs_on_while_the_workers_start(monkeypatch: pytest.Monk
     process may be up already)."""
     starting = pool._Worker.__init__
 
-    def slow_start(self: object, context: object) -> None:
+    def slow_start(self: object, context: object, *spare: bool) -> None:
         time.sleep(0.5)
-        starting(self, context)  # type: ignore[arg-type]
+        starting(self, context, *spare)  # type: ignore[arg-type]
 
     monkeypatch.setattr(pool._Worker, "__init__", slow_start)
     one_worker = ExtractPool(1, 2)
