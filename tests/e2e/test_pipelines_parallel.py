@@ -175,7 +175,9 @@ def test_the_last_worker_is_a_spare_at_the_lowest_priority_holding_one_page_at_m
     async def at_once(count: int) -> list[tuple[int, int]]:
         return await asyncio.gather(*(two_workers.run(niceness, 0.2) for _ in range(count)))
 
-    async def scenario() -> tuple[set[tuple[int, int]], list[tuple[int, int]], int, list[tuple[int, int]]]:
+    Answers = list[tuple[int, int]]
+
+    async def scenario() -> tuple[set[tuple[int, int]], Answers, int, Answers]:
         # Calls that never queue up all go to the regular worker, at the crawl's priority.
         one_by_one = {await two_workers.run(niceness) for _ in range(6)}
         together = await at_once(4)  # the pool's cap: 4 in flight
