@@ -26,7 +26,7 @@ reactor (Scrapy's asyncio reactor), so fetching, storage and the workers use eve
   the store) are more busy threads than cores; their time-slicing cost CPU (a page took
   ~20% more CPU than alone) and the reactor waited for a core a third of the time. The spare
   works when a core would idle, is preempted when the reactor wakes, and holds at most one
-  page: ``bench/crawl.py --spider generic`` 0.44x -> 0.51x bare Scrapy (median of 7 rounds,
+  page: ``bench/crawl.py --spider generic`` 0.46x -> 0.50x bare Scrapy (median of 7 rounds,
   alternating). Nice 19, not SCHED_IDLE (which measured about as well): a machine kept busy
   by other processes still gives it a share, so its page is never stuck.
 - At most ``max_pending`` calls are in flight; callers beyond that wait before their page
