@@ -67,11 +67,6 @@ _PERM_A = _constants("newsmon-minhash-a-", NUM_PERM)
 _PERM_B = _constants("newsmon-minhash-b-", NUM_PERM)[:, None]
 
 
-def tokens(text: str) -> list[str]:
-    """The words of a story body as compared: normalized, punctuation dropped."""
-    return _WORDS.findall(normalize(text))
-
-
 def word_hashes(words: Sequence[bytes]) -> U64:
     """A stable 32-bit hash (CRC-32) of each word (UTF-8), as the input of :func:`minhash`."""
     return np.fromiter(map(zlib.crc32, words), dtype=np.uint64, count=len(words))
