@@ -210,8 +210,8 @@ class NewsSpider(SourceSpider):
         """Discovery is done: fetch the stories it wants, newest first, up to the run's cap;
         the rest are deferred to later runs (see crawler.discovery.incremental for which
         re-checks wait for this moment)."""
-        if self.to_hand:  # a request ended without reaching a callback: nothing is in flight
-            self.handed = 0
+        self.handed = 0  # idle: none is in flight, whether or not each reached a callback
+        if self.to_hand:
             self._hand_over()
             raise DontCloseSpider
         wanted = self._to_fetch()
