@@ -122,7 +122,7 @@ class CrawlJob:
             if run is not None and run.status != "running":
                 if not at_limit:
                     return Outcome(name, run.status, run.error, run.id)
-                runs.finish(db, run.id, "error", error=self._reason)
+                runs.finish(db, run.id, "error", error=self._reason, amend=True)
                 return Outcome(name, "error", self._reason, run.id)
             reason = self._reason or report.died or report.error or _unrecorded(report)
             closed = runs.close_interrupted(db, name, reason, after_id=self._before)

@@ -78,18 +78,30 @@ def start(db: sqlite_utils.Database, site: str) -> int:
     return int(cur.lastrowid or 0)
 
 
-def finish(db: sqlite_utils.Database, run_id: int, status: str, **fields: Any) -> None:
-    """Record how a run ended: its status, counters, accounting and error text."""
-    allowed = {
+def finish(
+    db: sqlite_utils.Database, run_id: int, status: str, *, amend: bool = False, **fields: Any
+) -> None:
+    """Record how a run ended: its status, counters, accounting and error text.
+
+    The first account of how a run ended stands: a run already ended keeps its status, error
+    and end time, and takes only the counters (a crawl the daemon killed at its time limit
+    still counts its pages when its spider closes afterwards, but stays "killed"). ``amend``
+    replaces them all."""
+    counts = {
         k: json.dumps(v, sort_keys=True) if k in BREAKDOWNS else v
         for k, v in fields.items()
-        if k in COUNTERS or k in BREAKDOWNS or k == "error"
+        if k in COUNTERS or k in BREAKDOWNS
     }
-    cols = "".join(f", {k} = ?" for k in allowed)
+    ending = {"status": status, "finished_at": utcnow()}
+    if "error" in fields:
+        ending["error"] = fields["error"]
+    open_run = "1" if amend else "status = 'running'"
+    cols = [f"{k} = CASE WHEN {open_run} THEN ? ELSE {k} END" for k in ending]
+    cols += [f"{k} = ?" for k in counts]
     with transaction(db):
         db.execute(
-            f"UPDATE runs SET status = ?, finished_at = ?{cols} WHERE id = ?",
-            (status, utcnow(), *allowed.values(), run_id),
+            f"UPDATE runs SET {', '.join(cols)} WHERE id = ?",
+            (*ending.values(), *counts.values(), run_id),
         )
 
 
