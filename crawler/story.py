@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 KNOWN, TRUSTED, LISTED, PATTERN = "known", "trusted", "listed", "pattern"
 STRONG_EVIDENCE = (KNOWN, TRUSTED, LISTED)
 
+# A crawl signal (Scrapy signals are any unique object), sent once a run when discovery finds a
+# story new to the database that it will fetch: pages to extract are on their way.
+NEW_STORY_FOUND = object()
+
 
 @dataclass(frozen=True)
 class Page:

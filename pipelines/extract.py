@@ -32,7 +32,7 @@ from crawler.extract.article import Extracted, SiteRules, extract_page
 from crawler.extract.html import PageError
 from crawler.extract.layouts import LayoutLearner, Plan
 from crawler.extract.site_profile import MAX_STORIES, SiteProfile, profile_from_stories
-from crawler.story import PATTERN, STRONG_EVIDENCE, Story
+from crawler.story import NEW_STORY_FOUND, PATTERN, STRONG_EVIDENCE, Story
 
 logger = logging.getLogger(__name__)
 
@@ -112,10 +112,16 @@ class ExtractPipeline:
         if not self.workers:
             logger.info("extracting pages in the crawl process")
             return
-        # The workers start with the first page: a run that fetches no story (everything
-        # unchanged) costs no processes.
+        # The workers start when discovery finds a new story to fetch (or with the first page
+        # of a re-checked one): a run that fetches no story (everything unchanged) costs no
+        # processes.
         logger.info("extracting pages in %d worker processes", self.workers)
         self.pool = pool.acquire(self.workers, self.max_pending)
+        self.crawler.signals.connect(self._new_story_found, signal=NEW_STORY_FOUND)
+
+    def _new_story_found(self) -> None:
+        if self.pool is not None:
+            self.pool.start_soon()
 
     async def close_spider(self) -> None:
         if self.pool is not None:

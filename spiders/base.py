@@ -41,7 +41,7 @@ from crawler.db.crawl_state import CrawlState
 from crawler.discovery.incremental import FETCH, LATER, SKIP, Known, RecheckPolicy, too_old
 from crawler.discovery.parsers import FEED, SITEMAP, WP_API
 from crawler.extract.article import SiteRules
-from crawler.story import KNOWN, LISTED, PATTERN, TRUSTED, Page, Story
+from crawler.story import KNOWN, LISTED, NEW_STORY_FOUND, PATTERN, TRUSTED, Page, Story
 from crawler.timestamps import parse_iso
 from crawler.urls import canonicalize_url, same_site
 from spiders.sources import (
@@ -97,6 +97,7 @@ class NewsSpider(SourceSpider):
         self.to_hand: deque[tuple[str, Wanted, Known | None]] = deque()
         self.handed = 0
         self.fetch_order = 0
+        self.found_new = False  # NEW_STORY_FOUND sent
 
     def _site_from_config(self, name: str | None) -> Site:
         for site in self.config.sites:
@@ -191,11 +192,20 @@ class NewsSpider(SourceSpider):
         if wanted is None:
             self.pending[url] = Wanted(dict(hints), decision == FETCH, listed)
             self.ledger.settle(url, record.PENDING)
+            if decision == FETCH and url not in self.known:
+                self._found_new()
             return
         # Listed again: the first source's hints win, later ones fill in what it lacked.
         wanted.hints = {**hints, **wanted.hints}
         wanted.now = wanted.now or decision == FETCH
         wanted.listed = wanted.listed or listed
+
+    def _found_new(self) -> None:
+        """Tell the pipelines, once, that story pages will come (the extraction pool starts
+        while discovery goes on, not when the first page arrives)."""
+        if not self.found_new and self.max_fetches > 0:
+            self.found_new = True
+            self.crawler.signals.send_catch_log(signal=NEW_STORY_FOUND)
 
     def _decide(self, url: str, known: Known | None, hints: dict[str, str], changed: bool) -> str:
         if "modified" in hints:

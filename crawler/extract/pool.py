@@ -364,6 +364,28 @@ class ExtractPool:
         same from the first crawl on and the first new story does not wait for start-up."""
         self._started()
 
+    def start_soon(self) -> None:
+        """Start the workers in the background now, on the running event loop's executor:
+        pages are known to be coming, and their start-up (~0.5 s) then overlaps the fetching
+        instead of holding up the first page. No-op when started or starting, or with no
+        loop running."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        if self._workers or (self._starting is not None and self._starting.get_loop() is loop):
+            return
+        logger.debug("pages are coming: starting the extraction workers")
+        self._starting = starting = loop.run_in_executor(None, self._started)
+        starting.add_done_callback(self._background_start_ended)
+
+    def _background_start_ended(self, starting: asyncio.Future[list[_Worker]]) -> None:
+        error = None if starting.cancelled() else starting.exception()
+        if error is not None:  # the first call tries again, and fails on its own if it must
+            logger.warning("extraction workers did not start ahead of the pages: %s", error)
+            if self._starting is starting:
+                self._starting = None
+
     async def _ready(self) -> None:
         """Start the workers on another thread: the first start waits for the fork server to
         import the extraction modules (~0.5 s), which would stop the reactor meanwhile (it

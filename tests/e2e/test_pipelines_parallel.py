@@ -7,6 +7,7 @@ import asyncio
 import itertools
 import os
 import pickle
+import re
 import signal
 import sqlite3
 import time
@@ -129,6 +130,38 @@ def test_worker_pool_stores_exactly_what_a_single_process_crawl_stores(
     pooled = crawl_rows(tmp_path / "pooled", sites, "2", monkeypatch)
     assert len(single) >= 60
     assert pooled == single
+
+
+def test_workers_start_while_discovery_runs_and_not_at_all_for_an_unchanged_site(
+    tmp_path: Path, bulk_server: BulkServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Their start-up (~0.5 s of imports) overlaps the fetching instead of holding up the
+    first page; a run with nothing new to fetch costs no processes."""
+    site = {
+        "name": "bulk",
+        "spider": "generic",
+        "url": bulk_server.base_url,
+        "sitemaps": [bulk_server.base_url + "sitemap_index.xml"],
+        "article_pattern": r"-\d+/$",
+    }
+    config = write_config(tmp_path, [site])
+    monkeypatch.setenv("NEWSMON_EXTRACT_WORKERS", "2")
+    starting = "starting the extraction workers"
+    story_fetched = re.compile(r"Crawled \(200\).*-\d+/>")
+
+    def crawl() -> list[str]:
+        result = run_newsmon(config, "--log-level", "DEBUG", "crawl", "--no-deliver", timeout=240)
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stderr.splitlines()
+
+    first = crawl()
+    story_fetches = [n for n, line in enumerate(first) if story_fetched.search(line)]
+    started = [n for n, line in enumerate(first) if starting in line]
+    assert len(story_fetches) == 40 and len(started) == 1
+    assert started[0] < story_fetches[0]
+    again = crawl()
+    assert not [line for line in again if starting in line]
+    assert not [line for line in again if story_fetched.search(line)]
 
 
 # --- the pool ----------------------------------------------------------------------------------
@@ -279,6 +312,44 @@ def test_the_event_loop_runs_on_while_the_workers_start(monkeypatch: pytest.Monk
         one_worker.shutdown()
     assert len(one_worker._workers) == 0 and len(ticks) > 20
     assert max(b - a for a, b in itertools.pairwise(ticks)) < 0.3
+
+
+def test_workers_started_ahead_serve_the_calls_and_a_failed_start_is_tried_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    starting = pool._Worker.__init__
+    failures = [OSError("no fork server today")]
+
+    def flaky_start(self: object, context: object, *spare: bool) -> None:
+        if failures:
+            raise failures.pop()
+        starting(self, context, *spare)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pool._Worker, "__init__", flaky_start)
+    one_worker = ExtractPool(1, 2)
+
+    async def start_ahead() -> bool:
+        one_worker.start_soon()
+        while one_worker._starting is not None and not one_worker._starting.done():
+            await asyncio.sleep(0.01)
+        return one_worker.started
+
+    async def scenario() -> tuple[bool, list[str]]:
+        one_worker.start_soon()
+        first = one_worker._starting
+        one_worker.start_soon()  # already starting: no second start
+        assert one_worker._starting is first is not None
+        while not one_worker.started:
+            await asyncio.sleep(0.01)
+        return one_worker.started, await asyncio.gather(one_worker.run(echo, "a"))
+
+    try:
+        assert asyncio.run(start_ahead()) is False  # failed, and forgotten
+        assert one_worker._starting is None
+        assert asyncio.run(scenario()) == (True, ["a"])
+        assert len(one_worker._workers) == 1
+    finally:
+        one_worker.shutdown()
 
 
 def test_work_in_flight_is_capped() -> None:
