@@ -192,7 +192,7 @@ class NewsSpider(SourceSpider):
         if wanted is None:
             self.pending[url] = Wanted(dict(hints), decision == FETCH, listed)
             self.ledger.settle(url, record.PENDING)
-            if decision == FETCH and url not in self.known:
+            if url not in self.known:
                 self._found_new()
             return
         # Listed again: the first source's hints win, later ones fill in what it lacked.
