@@ -438,6 +438,7 @@ class ExtractPool:
     def shutdown(self) -> None:
         """Stop the workers (they are idle: the crawls have drained their items)."""
         workers, self._workers = self._workers, []
+        self._starting = None  # a later call starts new workers
         for worker in workers:
             worker.stop()
 

@@ -352,6 +352,23 @@ def test_workers_started_ahead_serve_the_calls_and_a_failed_start_is_tried_again
         one_worker.shutdown()
 
 
+def test_a_pool_shut_down_starts_anew_on_the_same_event_loop() -> None:
+    one_worker = ExtractPool(1, 2)
+
+    async def scenario() -> list[str]:
+        answers = [await one_worker.run(echo, "a")]
+        one_worker.shutdown()
+        one_worker.start_soon()
+        answers.append(await asyncio.wait_for(one_worker.run(echo, "b"), 30))
+        return answers
+
+    try:
+        assert asyncio.run(scenario()) == ["a", "b"]
+        assert one_worker.started
+    finally:
+        one_worker.shutdown()
+
+
 def test_work_in_flight_is_capped() -> None:
     one_worker = ExtractPool(1, 2)
     seen: list[int] = []
