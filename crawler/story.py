@@ -13,7 +13,7 @@ KNOWN, TRUSTED, LISTED, PATTERN = "known", "trusted", "listed", "pattern"
 STRONG_EVIDENCE = (KNOWN, TRUSTED, LISTED)
 
 # A crawl signal (Scrapy signals are any unique object), sent once a run when discovery finds a
-# story new to the database that it will fetch: pages to extract are on their way.
+# story new to the database, to be fetched once discovery ends: pages to extract are coming.
 NEW_STORY_FOUND = object()
 
 
