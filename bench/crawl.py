@@ -21,12 +21,14 @@ from /proc, split into the crawl process and its children.
     .venv/bin/python bench/crawl.py --workers 0          # extraction in the reactor's process
     .venv/bin/python bench/crawl.py --profile py-spy     # where the CPU goes, per process, thread
     NEWSMON_LAYOUTS=0 .venv/bin/python bench/crawl.py --spider generic  # without learned layouts
-    .venv/bin/python bench/crawl.py --rounds 3           # alternate runs on a busy machine
+    .venv/bin/python bench/crawl.py --rounds 1           # one round, not three (quicker, noisier)
     .venv/bin/python bench/crawl.py --server replica     # the stdlib ReplicaServer instead
 
-The machine is shared with whatever else runs: the report shows how long the runs' threads
-waited for a CPU ("CPU wait", from /proc schedstat) and the CPU time per page, which moves
-less with the load than pages/s do.
+Three rounds by default (one when profiling), bare and newsmon alternating, and the median
+of their ratios: a single round's ratio moved between 0.45x and 0.57x within one morning on
+the 2-core machine (docs/scaling.md). The machine is shared with whatever else runs: the
+report shows how long the runs' threads waited for a CPU ("CPU wait", from /proc schedstat)
+and the CPU time per page, which moves less with the load than pages/s do.
 """
 
 from __future__ import annotations
@@ -527,8 +529,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rounds",
         type=int,
-        default=1,
-        help="alternate bare and newsmon runs this often (a busy machine)",
+        help="alternate bare and newsmon runs this often and report the median ratio (default "
+        "3, 1 with --profile): on a shared 2-core machine one round's ratio moves by 10%% "
+        "from minute to minute",
     )
     parser.add_argument("--server", choices=("bulk", "replica"), default="bulk")
     parser.add_argument(
@@ -555,6 +558,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--bare-fetch", metavar="SITEMAP", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.rounds is None:
+        args.rounds = 1 if args.profile else 3
     if args.bare_fetch:
         bare_fetch(args.bare_fetch, dict(_settings(args.setting)))
         return 0
