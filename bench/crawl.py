@@ -23,6 +23,8 @@ from /proc, split into the crawl process and its children.
     NEWSMON_LAYOUTS=0 .venv/bin/python bench/crawl.py --spider generic  # without learned layouts
     .venv/bin/python bench/crawl.py --rounds 1           # one round, not three (quicker, noisier)
     .venv/bin/python bench/crawl.py --server replica     # the stdlib ReplicaServer instead
+    git worktree add /tmp/old REV                        # then, another commit's newsmon in
+    .venv/bin/python bench/crawl.py --against /tmp/old   # the same rounds, order alternating
 
 Three rounds by default (one when profiling), bare and newsmon alternating, and the median
 of their ratios: a single round's ratio moved between 0.45x and 0.57x within one morning on
@@ -213,14 +215,19 @@ class Run:
 
 
 def measure(
-    name: str, cmd: Sequence[str], env: dict[str, str], served: Served, story_paths: set[str]
+    name: str,
+    cmd: Sequence[str],
+    env: dict[str, str],
+    served: Served,
+    story_paths: set[str],
+    cwd: Path = REPO,
 ) -> Run:
-    """Run ``cmd`` to its end; count story pages served while it ran."""
+    """Run ``cmd`` in ``cwd`` to its end; count story pages served while it ran."""
     before = len(served.log())
     stats = ProcStats()
     stop = threading.Event()
     proc = subprocess.Popen(
-        cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     stats.root = proc.pid
     sampler = threading.Thread(target=_watch, args=(proc, stats, stop), daemon=True)
@@ -315,10 +322,16 @@ def stored(db: Path) -> dict[str, int]:
 class Round:
     bare: Run
     full: Run
+    against: Run | None = None  # the --against checkout's crawl, in the same round
 
     @property
     def ratio(self) -> float:
         return self.full.rate / self.bare.rate if self.bare.rate else 0.0
+
+    @property
+    def against_ratio(self) -> float:
+        rate = self.against.rate if self.against else 0.0
+        return rate / self.bare.rate if self.bare.rate else 0.0
 
     def capacity_ratio(self, cores: int) -> float:
         bare = self.bare.capacity(cores)
@@ -334,7 +347,7 @@ def report(rounds: list[Round], cores: int) -> None:
         f" {'CPU wait':>8} {'reactor wait':>12} {'reactor ms/page':>15}"
     )
     for number, r in enumerate(rounds, start=1):
-        for run in (r.bare, r.full):
+        for run in (r.bare, r.full, *([r.against] if r.against else [])):
             pu, ps, cu, cs = run.cpu_split()
             per_page = (pu + ps + cu + cs) / run.pages * 1000 if run.pages else 0.0
             print(
@@ -351,9 +364,18 @@ def report(rounds: list[Round], cores: int) -> None:
             f" pages/s); first story, last story, exit at: bare {_phases(r.bare)},"
             f" newsmon {_phases(r.full)}"
         )
+        if r.against:
+            print(f"   ratio of the --against checkout: {r.against_ratio:.2f}x measured")
     if len(rounds) > 1:
         median = statistics.median(r.ratio for r in rounds)
         print(f"median ratio over {len(rounds)} rounds: {median:.2f}x")
+    if rounds[0].against:
+        against = statistics.median(r.against_ratio for r in rounds)
+        ahead = sum(r.ratio > r.against_ratio for r in rounds)
+        print(
+            f"--against checkout: median ratio {against:.2f}x; this checkout ahead in {ahead}"
+            f" of {len(rounds)} rounds"
+        )
     last = rounds[-1]
     procs = sorted({last.full.stats.names.get(p, "?") for p in last.full.stats.cpu} - {""})
     print(f"crawl process tree: {len(last.full.stats.cpu)} processes ({', '.join(procs)})")
@@ -462,7 +484,9 @@ def warm_up(served: Served, spider: str, folder: Path) -> None:
     shutil.rmtree(warm)
 
 
-def one_round(args: argparse.Namespace, served: Served, paths: set[str], folder: Path) -> Round:
+def one_round(
+    args: argparse.Namespace, served: Served, paths: set[str], folder: Path, number: int = 0
+) -> Round:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("NEWSMON_CONFIG", None)
     if args.workers is not None:
@@ -473,8 +497,6 @@ def one_round(args: argparse.Namespace, served: Served, paths: set[str], folder:
     bare_cmd = [sys.executable, __file__, "--bare-fetch", served.base_url + "sitemap_index.xml"]
     bare = measure("bare Scrapy fetch", [*bare_cmd, *settings], env, served, paths)
     print(f"bare fetch: {bare.pages} pages in {bare.seconds:.1f}s", flush=True)
-    for old in folder.glob("newsmon.db*"):
-        old.unlink()
     config = write_config(folder, served.base_url, args.spider)
     overrides = dict(_settings(args.setting + args.crawl_setting))
     main = ["-c", WITH_SETTINGS, json.dumps(overrides)] if overrides else ["-m", "crawler"]
@@ -505,10 +527,17 @@ def one_round(args: argparse.Namespace, served: Served, paths: set[str], folder:
             str(folder / "crawl.stacks"),
             "--",
         ]
-    full = measure(f"newsmon ({args.spider})", cmd, env, served, paths)
-    print(full.output.strip()[-1500:])
-    print(json.dumps(stored(folder / "newsmon.db")), flush=True)
-    return Round(bare, full)
+    checkouts = [REPO, *([Path(args.against).resolve()] if args.against else [])]
+    runs: dict[Path, Run] = {}
+    # Alternating which checkout goes first, so that neither always follows the bare fetch.
+    for cwd in checkouts if number % 2 == 0 else checkouts[::-1]:
+        for old in folder.glob("newsmon.db*"):
+            old.unlink()
+        name = f"newsmon ({args.spider})" + (f" {cwd.name}" if cwd != REPO else "")
+        runs[cwd] = measure(name, cmd, env, served, paths, cwd=cwd)
+        print(runs[cwd].output.strip()[-1500:])
+        print(json.dumps(stored(folder / "newsmon.db")), flush=True)
+    return Round(bare, runs[REPO], runs.get(checkouts[-1]) if args.against else None)
 
 
 def _settings(pairs: list[str]) -> list[tuple[str, Any]]:
@@ -556,10 +585,18 @@ def main(argv: list[str] | None = None) -> int:
         metavar="KEY=JSON",
         help="a Scrapy setting for the newsmon crawl only",
     )
+    parser.add_argument(
+        "--against",
+        metavar="DIR",
+        help="another checkout of newsmon (git worktree add DIR REV), crawled in every round "
+        "with this one, each run with this Python",
+    )
     parser.add_argument("--bare-fetch", metavar="SITEMAP", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.rounds is None:
         args.rounds = 1 if args.profile else 3
+    if args.profile and args.against:
+        parser.error("--profile profiles this checkout alone: leave out --against")
     if args.bare_fetch:
         bare_fetch(args.bare_fetch, dict(_settings(args.setting)))
         return 0
@@ -574,7 +611,7 @@ def main(argv: list[str] | None = None) -> int:
     folder = Path(tempfile.mkdtemp(prefix="newsmon-bench-"))
     try:
         warm_up(served, args.spider, folder)
-        rounds = [one_round(args, served, paths, folder) for _ in range(args.rounds)]
+        rounds = [one_round(args, served, paths, folder, n) for n in range(args.rounds)]
         report(rounds, len(os.sched_getaffinity(0)))
         if args.profile == "cprofile":
             print_profile(folder / "crawl.prof", args.top)
