@@ -27,7 +27,7 @@ from /proc, split into the crawl process and its children.
     .venv/bin/python bench/crawl.py --against /tmp/old   # the same rounds, order alternating
 
 Three rounds by default (one when profiling), bare and newsmon alternating, and the median
-of their ratios: a single round's ratio moved between 0.45x and 0.57x within one morning on
+of their ratios: a single round's ratio moved between 0.44x and 0.57x within one morning on
 the 2-core machine (docs/scaling.md). The machine is shared with whatever else runs: the
 report shows how long the runs' threads waited for a CPU ("CPU wait", from /proc schedstat)
 and the CPU time per page, which moves less with the load than pages/s do.
