@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import concurrent.futures
 import hashlib
 import logging
 import multiprocessing
@@ -93,6 +94,28 @@ def default_workers() -> int:
 # sites' crawls at once, each with its own.
 SHARED_KEPT = 64
 _kept: dict[bytes, Any] = {}
+
+# The thread that starts the workers also starts multiprocessing's fork server, which is killed
+# when that thread ends: it asks Linux for SIGKILL when its parent exits (orphan_guard), and to
+# Linux the parent is the thread that forked it. So workers are started on one thread that
+# lasts as long as the process, not on an event loop's executor, whose threads end with the
+# loop (asyncio.run), taking the fork server and every later pool's start with them.
+_starter: concurrent.futures.ThreadPoolExecutor | None = None
+
+
+def _start_thread() -> concurrent.futures.ThreadPoolExecutor:
+    global _starter
+    if _starter is None:
+        _starter = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="newsmon-pool")
+    return _starter
+
+
+def _forget_start_thread() -> None:
+    global _starter
+    _starter = None  # a forked child has none of its parent's threads
+
+
+os.register_at_fork(after_in_child=_forget_start_thread)
 
 
 class Shared:
@@ -376,7 +399,7 @@ class ExtractPool:
         if self._workers or (self._starting is not None and self._starting.get_loop() is loop):
             return
         logger.debug("pages are coming: starting the extraction workers")
-        self._starting = starting = loop.run_in_executor(None, self._started)
+        self._starting = starting = loop.run_in_executor(_start_thread(), self._started)
         starting.add_done_callback(self._background_start_ended)
 
     def _background_start_ended(self, starting: asyncio.Future[list[_Worker]]) -> None:
@@ -393,7 +416,7 @@ class ExtractPool:
         while not self._workers:
             loop = asyncio.get_running_loop()
             if self._starting is None or self._starting.get_loop() is not loop:
-                self._starting = loop.run_in_executor(None, self._started)
+                self._starting = loop.run_in_executor(_start_thread(), self._started)
             starting = self._starting
             try:
                 await asyncio.shield(starting)  # a caller cancelled meanwhile stops no start

@@ -369,6 +369,27 @@ def test_a_pool_shut_down_starts_anew_on_the_same_event_loop() -> None:
         one_worker.shutdown()
 
 
+def test_the_fork_server_outlives_the_event_loop_that_started_the_workers() -> None:
+    """The fork server dies with the thread that started it (orphan_guard): a pool started
+    within one asyncio.run must leave it serving the next pools, whatever ran the start."""
+    from multiprocessing import forkserver
+
+    forkserver._forkserver._stop()  # type: ignore[attr-defined]  # started anew below
+    first = ExtractPool(1, 2)
+    try:
+        assert asyncio.run(first.run(echo, "a")) == "a"
+    finally:
+        first.shutdown()
+    server = forkserver._forkserver._forkserver_pid  # type: ignore[attr-defined]
+    time.sleep(0.5)  # what a SIGKILL at the end of the starting thread would need
+    assert os.waitpid(server, os.WNOHANG) == (0, 0), "the fork server died"
+    second = ExtractPool(1, 2)
+    try:
+        assert asyncio.run(second.run(echo, "b")) == "b"
+    finally:
+        second.shutdown()
+
+
 def test_work_in_flight_is_capped() -> None:
     one_worker = ExtractPool(1, 2)
     seen: list[int] = []
